@@ -1,0 +1,99 @@
+/**
+ * Coded errors. Every error tswren raises on purpose is a {@link TswrenError} with a stable
+ * `code` and a message that names the ids involved and what to do about it.
+ */
+
+/** Stable error codes; the part after `TSWREN_` never changes meaning. */
+export const ErrorCodes = {
+  CONFIG_FILE: "TSWREN_CONFIG_FILE",
+  CONFIG_UNKNOWN_KEY: "TSWREN_CONFIG_UNKNOWN_KEY",
+  CONFIG_BAD_VALUE: "TSWREN_CONFIG_BAD_VALUE",
+  BAD_OPTION: "TSWREN_BAD_OPTION",
+  BAD_INPUT: "TSWREN_BAD_INPUT",
+  NOT_SERIALIZABLE: "TSWREN_NOT_SERIALIZABLE",
+  UNRESOLVED_NAME: "TSWREN_UNRESOLVED_NAME",
+  CAPTURE_FAILED: "TSWREN_CAPTURE_FAILED",
+  MODULE_BUNDLE: "TSWREN_MODULE_BUNDLE",
+  NO_SUCH_KEY: "TSWREN_NO_SUCH_KEY",
+  NO_SUCH_BUCKET: "TSWREN_NO_SUCH_BUCKET",
+  BAD_KEY: "TSWREN_BAD_KEY",
+  STORAGE: "TSWREN_STORAGE",
+  REMOTE_FUNCTION: "TSWREN_REMOTE_FUNCTION",
+  WORKER_CRASHED: "TSWREN_WORKER_CRASHED",
+  WORKER_EXITED: "TSWREN_WORKER_EXITED",
+  OUT_OF_MEMORY: "TSWREN_OUT_OF_MEMORY",
+  TIMEOUT: "TSWREN_TIMEOUT",
+  CALL_LOST: "TSWREN_CALL_LOST",
+  CANCELLED: "TSWREN_CANCELLED",
+  WAIT_TIMEOUT: "TSWREN_WAIT_TIMEOUT",
+  EXECUTOR_CLOSED: "TSWREN_EXECUTOR_CLOSED",
+  UNKNOWN_BACKEND: "TSWREN_UNKNOWN_BACKEND",
+  PROTOCOL: "TSWREN_PROTOCOL",
+} as const;
+
+/** One of the {@link ErrorCodes} values. */
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error tswren raises on purpose. */
+export class TswrenError extends Error {
+  /** Stable machine-readable code, e.g. `TSWREN_NO_SUCH_KEY`. */
+  readonly code: ErrorCode;
+
+  /**
+   * @param code - stable error code
+   * @param message - what went wrong, the ids involved and the remedy
+   * @param options - the underlying cause, if any
+   */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "TswrenError";
+    this.code = code;
+  }
+}
+
+/** Where a remote failure happened: the ids of the call. */
+export interface CallRef {
+  executorId: string;
+  jobId: string;
+  callId: string;
+}
+
+/**
+ * A call failed on the worker side: the user function threw, or its worker crashed, ran out of
+ * memory, exited or timed out. Carries the remote error name, message and stack.
+ */
+export class RemoteFunctionError extends TswrenError {
+  /** The remote error's class name (e.g. `TypeError`), or the failure kind. */
+  readonly remoteName: string;
+  /** The remote stack trace as text, when there was one. */
+  readonly remoteStack: string | undefined;
+  /** The call this error belongs to. */
+  readonly call: CallRef;
+  /** The attempt (1-based) whose failure this is. */
+  readonly attempt: number;
+
+  /**
+   * @param code - `TSWREN_REMOTE_FUNCTION` for a throw, or the crash kind
+   * @param info - remote name, message, stack, call ids and attempt number
+   */
+  constructor(
+    code: ErrorCode,
+    info: { remoteName: string; message: string; remoteStack?: string; call: CallRef; attempt: number },
+  ) {
+    const where = `${info.call.executorId}/${info.call.jobId}/${info.call.callId}`;
+    super(code, `call ${where} failed: ${info.remoteName}: ${info.message}`);
+    this.name = "RemoteFunctionError";
+    this.remoteName = info.remoteName;
+    this.remoteStack = info.remoteStack;
+    this.call = info.call;
+    this.attempt = info.attempt;
+    if (info.remoteStack !== undefined) {
+      this.stack = `${this.name}: ${this.message}\n    --- remote stack ---\n${info.remoteStack}`;
+    }
+  }
+}
+
+/** True when `err` is a {@link TswrenError} with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): boolean {
+  return err instanceof TswrenError && err.code === code;
+}

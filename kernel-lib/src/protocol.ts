@@ -1,0 +1,165 @@
+/**
+ * Everything that crosses a process boundary, declared once: the invocation payload the client
+ * sends, the status a worker writes, and the messages of the direct local channel. Client,
+ * runtime and (by type) the notebook extension import these shapes from here.
+ */
+
+/** Version of the job protocol; a runtime refuses payloads of another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Results and inputs up to this size travel inline (in the payload or in `status.json`). */
+export const INLINE_LIMIT_BYTES = 8 * 1024;
+
+/** Largest amount of captured stdout/stderr kept per call. */
+export const LOG_LIMIT_BYTES = 1024 * 1024;
+
+/** Timestamps of one call, in milliseconds since the epoch, named after the clock's side. */
+export interface CallStats {
+  /** Client: the job (and its futures) was created. */
+  hostJobCreateMs: number;
+  /** Client: the invocation holding this call was handed to the compute backend. */
+  hostSubmitMs: number;
+  /** Worker: the call was received by a worker. */
+  workerStartMs?: number;
+  /** Worker: the user function was entered. */
+  workerFuncStartMs?: number;
+  /** Worker: the user function returned or threw. */
+  workerFuncEndMs?: number;
+  /** Worker: status and output were written. */
+  workerEndMs?: number;
+  /** Client: the final status was seen. */
+  hostStatusDoneMs?: number;
+  /** Client: the result was read and deserialized. */
+  hostResultDoneMs?: number;
+}
+
+/** Where one call's input lives. */
+export type CallInput =
+  | { kind: "inline"; bytes: Uint8Array }
+  | { kind: "range"; start: number; end: number };
+
+/** A reduce call's input: the map calls whose results it combines, in order. */
+export interface ReduceInput {
+  kind: "reduce";
+  /** Job whose calls are reduced. */
+  mapJobId: string;
+  /** Call ids of the map job, in result order. */
+  mapCallIds: string[];
+  /** Attempts a map call may take before its error is final (retries + 1). */
+  maxAttempts: number;
+  /** True when the reducer should wait for map statuses itself (remote wait). */
+  waitRemote: boolean;
+}
+
+/** One call inside an invocation. */
+export interface CallSpec {
+  callId: string;
+  /** 1-based attempt number; a retry sends the same call with attempt + 1. */
+  attempt: number;
+  input: CallInput | ReduceInput;
+}
+
+/** How a worker reaches the job's storage. */
+export interface StorageRef {
+  /** Storage backend name, e.g. `localhost` or `s3`. */
+  backend: string;
+  /** The backend's own config section (may hold credentials: never logged). */
+  config: Record<string, unknown>;
+  bucket: string;
+  prefix: string;
+}
+
+/** What the client sends to a compute backend for one invocation (one or more calls). */
+export interface InvocationPayload {
+  protocolVersion: typeof PROTOCOL_VERSION;
+  tswrenVersion: string;
+  executorId: string;
+  jobId: string;
+  /** Storage key of the function bundle. */
+  funcKey: string;
+  /** Storage key of the job's input blob, when some inputs are not inline. */
+  dataKey: string | null;
+  calls: CallSpec[];
+  /** Per-call time limit. */
+  timeoutMs: number;
+  /** Memory limit of the worker that runs the calls. */
+  memoryMb: number;
+  /** Extra environment variables visible to the function. */
+  extraEnv: Record<string, string>;
+  storage: StorageRef;
+  hostJobCreateMs: number;
+  hostSubmitMs: number;
+}
+
+/** Error of a failed call, as written by the worker. */
+export interface RemoteErrorInfo {
+  /** The kind: a throw in user code, or how the worker failed. */
+  kind: "exception" | "crash" | "exit" | "oom" | "timeout" | "lost" | "protocol";
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Where a successful call's result lives. */
+export type ResultRef = { kind: "inline"; bytes: Uint8Array } | { kind: "output"; key: string; size: number };
+
+/** What a worker writes to `status.json` when a call ends (and sends on the direct channel). */
+export interface CallStatus {
+  protocolVersion: typeof PROTOCOL_VERSION;
+  executorId: string;
+  jobId: string;
+  callId: string;
+  attempt: number;
+  ok: boolean;
+  result?: ResultRef;
+  error?: RemoteErrorInfo;
+  stats: CallStats;
+  /** Captured stdout and stderr of the call, interleaved, at most {@link LOG_LIMIT_BYTES}. */
+  logs: string;
+  /** Identifies the worker process / activation that ran the call. */
+  workerId: string;
+  runtime: { tswrenVersion: string; nodeVersion: string };
+}
+
+/** JSON form of a {@link CallStatus}: byte fields become base64 strings. */
+export type CallStatusJson = Omit<CallStatus, "result"> & {
+  result?: { kind: "inline"; base64: string } | { kind: "output"; key: string; size: number };
+};
+
+/** Encode a status for storage as JSON text. */
+export function encodeStatus(status: CallStatus): string {
+  const { result, ...rest } = status;
+  const json: CallStatusJson = { ...rest };
+  if (result !== undefined) {
+    json.result =
+      result.kind === "inline" ? { kind: "inline", base64: Buffer.from(result.bytes).toString("base64") } : result;
+  }
+  return JSON.stringify(json);
+}
+
+/**
+ * Decode `status.json` text. Only data is read from it: nothing in it is ever evaluated.
+ * @throws TypeError when the text is not a status of this protocol version
+ */
+export function decodeStatus(text: string): CallStatus {
+  const json = JSON.parse(text) as CallStatusJson;
+  if (json.protocolVersion !== PROTOCOL_VERSION || typeof json.callId !== "string") {
+    throw new TypeError(`not a tswren v${PROTOCOL_VERSION} call status`);
+  }
+  const { result, ...rest } = json;
+  const status: CallStatus = { ...rest };
+  if (result !== undefined) {
+    status.result =
+      result.kind === "inline" ? { kind: "inline", bytes: Buffer.from(result.base64, "base64") } : result;
+  }
+  return status;
+}
+
+/** Messages from a local worker process to the pool over the IPC channel. */
+export type WorkerMessage =
+  | { type: "ready"; workerId: string }
+  | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
+  | { type: "status"; status: CallStatus };
+
+/** Messages from the pool to a local worker process. */
+export type HostMessage = { type: "invoke"; payload: InvocationPayload } | { type: "shutdown" };

@@ -1,0 +1,58 @@
+/**
+ * The storage key layout of the job protocol, in one place:
+ * `<prefix>/<executorId>/<hash>.func`, `<prefix>/<executorId>/<hash>.mod`,
+ * `<prefix>/<executorId>-<jobId>/data`, `<prefix>/<executorId>-<jobId>/<callId>/{start,status.json,output}`.
+ */
+
+function join(prefix: string, rest: string): string {
+  const p = prefix.replace(/\/+$/, "");
+  return p === "" ? rest : `${p}/${rest}`;
+}
+
+/** Prefix holding everything one executor wrote (its function bundles and modules). */
+export function executorPrefix(prefix: string, executorId: string): string {
+  return join(prefix, `${executorId}/`);
+}
+
+/** Key of a function bundle, stored once per content hash. */
+export function funcKey(prefix: string, executorId: string, hash: string): string {
+  return join(prefix, `${executorId}/${hash}.func`);
+}
+
+/** Key of a bundled npm module, stored once per content hash. */
+export function moduleKey(prefix: string, executorId: string, hash: string): string {
+  return join(prefix, `${executorId}/${hash}.mod`);
+}
+
+/** Prefix holding one job's input blob and call outputs. */
+export function jobPrefix(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/`);
+}
+
+/** Key of a job's input blob (the inputs that did not travel inline, one byte range per call). */
+export function dataKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/data`);
+}
+
+/** Key of a call's marker written when a worker picks it up. */
+export function startKey(prefix: string, executorId: string, jobId: string, callId: string): string {
+  return join(prefix, `${executorId}-${jobId}/${callId}/start`);
+}
+
+/** Key of a call's final status. */
+export function statusKey(prefix: string, executorId: string, jobId: string, callId: string): string {
+  return join(prefix, `${executorId}-${jobId}/${callId}/status.json`);
+}
+
+/** Key of a call's result when it is too large to sit inline in its status. */
+export function outputKey(prefix: string, executorId: string, jobId: string, callId: string): string {
+  return join(prefix, `${executorId}-${jobId}/${callId}/output`);
+}
+
+/**
+ * The prefixes that hold all of one executor's keys, for the data cleaner: its own folder and
+ * every `<executorId>-<jobId>/` folder. Nothing outside these is ever deleted.
+ */
+export function executorKeyPrefixes(prefix: string, executorId: string): { own: string; jobs: string } {
+  return { own: executorPrefix(prefix, executorId), jobs: join(prefix, `${executorId}-`) };
+}
