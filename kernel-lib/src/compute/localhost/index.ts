@@ -1,0 +1,102 @@
+/**
+ * The localhost compute backend: calls run in a persistent pool of local worker processes,
+ * shared by every executor of this process with the same pool size. Worker events arrive on a
+ * direct channel (IPC), so no storage polling is needed.
+ */
+import { existsSync } from "node:fs";
+import { cpus } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ErrorCodes, TswrenError } from "../../errors.js";
+import type { InvocationPayload } from "../../protocol.js";
+import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "../backend.js";
+import { WorkerPool } from "./pool.js";
+
+/** Config section `localhost`. */
+export interface LocalhostComputeConfig {
+  /** Number of worker processes (default: number of CPUs). */
+  worker_processes?: number;
+}
+
+interface SharedPool {
+  pool: WorkerPool;
+  users: number;
+}
+
+const pools = new Map<number, SharedPool>();
+
+/** Path of the runtime's local worker script inside this package's build. */
+export function localWorkerEntry(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  let dir = here;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, "dist", "runtime", "local-worker.mjs");
+    if (existsSync(candidate)) return candidate;
+    const sibling = path.join(dir, "runtime", "local-worker.mjs");
+    if (existsSync(sibling)) return sibling;
+    dir = path.dirname(dir);
+  }
+  throw new TswrenError(
+    ErrorCodes.PROTOCOL,
+    `the tswren runtime (runtime/local-worker.mjs) is missing next to ${here}; run \`npm run build\` in the tswren repository, or reinstall the tswren package`,
+  );
+}
+
+/** Calls run in local worker processes. */
+export class LocalhostCompute implements ComputeBackend {
+  readonly name = "localhost";
+  readonly capabilities: ComputeCapabilities = { directChannel: true, reportsEveryCall: true, remoteInvoker: false };
+  /** The pool splits invocations into batches itself, so a whole job travels as one. */
+  readonly callsPerInvocation = Number.POSITIVE_INFINITY;
+  private readonly workers: number;
+  private readonly shared: SharedPool;
+  private readonly unsubscribes = new Set<() => void>();
+  private closed = false;
+
+  /** @param config - the `localhost` section */
+  constructor(config: LocalhostComputeConfig) {
+    this.workers = config.worker_processes ?? Math.max(1, cpus().length);
+    let shared = pools.get(this.workers);
+    if (shared === undefined) {
+      shared = { pool: new WorkerPool({ workers: this.workers, entry: localWorkerEntry() }), users: 0 };
+      pools.set(this.workers, shared);
+    }
+    shared.users++;
+    this.shared = shared;
+  }
+
+  async invoke(payload: InvocationPayload): Promise<InvokeReceipt> {
+    if (this.closed) throw new TswrenError(ErrorCodes.EXECUTOR_CLOSED, "the localhost backend was closed; create a new executor");
+    this.shared.pool.submit(payload);
+    return { activationId: `${payload.executorId}-${payload.jobId}-${payload.calls[0]?.callId ?? "none"}` };
+  }
+
+  onEvent(listener: (event: ComputeEvent) => void): () => void {
+    this.shared.pool.on("event", listener);
+    const off = (): void => {
+      this.shared.pool.off("event", listener);
+      this.unsubscribes.delete(off);
+    };
+    this.unsubscribes.add(off);
+    return off;
+  }
+
+  cancelPending(executorId: string, jobId?: string): number {
+    return this.shared.pool.cancelPending(executorId, jobId);
+  }
+
+  describe(): string {
+    return `localhost: ${this.workers} worker processes (node ${process.version})`;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of [...this.unsubscribes]) off();
+    this.shared.users--;
+    if (this.shared.users === 0) {
+      pools.delete(this.workers);
+      await this.shared.pool.close();
+    }
+  }
+}

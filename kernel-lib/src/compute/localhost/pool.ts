@@ -1,0 +1,245 @@
+/**
+ * The localhost worker pool: a fixed number of persistent worker processes fed from one FIFO
+ * queue of calls. It guarantees that every accepted call ends: it kills a call's worker at the
+ * call's timeout or when the worker exceeds its memory, reports a dead worker's running call as
+ * failed, re-queues the calls that had not started, and replaces dead workers.
+ */
+import { EventEmitter } from "node:events";
+import { PROTOCOL_VERSION, encodeStatus } from "../../protocol.js";
+import type { CallStatus, InvocationPayload, RemoteErrorInfo, WorkerMessage } from "../../protocol.js";
+import { statusKey } from "../../storage/keys.js";
+import { createStorageBackend } from "../../storage/registry.js";
+import type { StorageBackend } from "../../storage/backend.js";
+import { TSWREN_VERSION } from "../../version.js";
+import type { ComputeEvent } from "../backend.js";
+import { describeWorkerEnd } from "./failure.js";
+import { WorkerProcess, type QueuedCall } from "./worker-process.js";
+
+/** Time a worker may take between calls (or to boot) before it is considered stalled. */
+const STALL_MS = 30_000;
+/** How often busy workers' resident memory is checked. */
+const RSS_CHECK_MS = 200;
+/** A call whose workers died this many times before it started is failed. */
+const MAX_DISPATCH_FAILURES = 3;
+const MAX_BATCH = 32;
+
+/** Options of a {@link WorkerPool}. */
+export interface PoolOptions {
+  /** Number of worker processes. */
+  workers: number;
+  /** Path of the runtime's local worker entry script. */
+  entry: string;
+}
+
+/** A pool of local worker processes with one queue. Emits `event` with {@link ComputeEvent}s. */
+export class WorkerPool extends EventEmitter {
+  private readonly options: PoolOptions;
+  private readonly queue: QueuedCall[] = [];
+  private readonly workers = new Set<WorkerProcess>();
+  private readonly storages = new Map<string, Promise<StorageBackend>>();
+  private rssTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+
+  /** @param options - size and worker entry */
+  constructor(options: PoolOptions) {
+    super();
+    this.options = options;
+  }
+
+  /** Number of worker processes alive now. */
+  get size(): number {
+    return this.workers.size;
+  }
+
+  /** Accept the calls of an invocation. */
+  submit(payload: InvocationPayload): void {
+    for (const call of payload.calls) this.queue.push({ payload, call, dispatchFailures: 0 });
+    this.dispatch();
+  }
+
+  /** Drop queued (not yet sent) calls of an executor / job; returns how many. */
+  cancelPending(executorId: string, jobId?: string): number {
+    let removed = 0;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i] as QueuedCall;
+      if (q.payload.executorId === executorId && (jobId === undefined || q.payload.jobId === jobId)) {
+        this.queue.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Stop every worker and forget queued calls. */
+  async close(): Promise<void> {
+    this.closing = true;
+    this.queue.length = 0;
+    const exits = [...this.workers].map((w) => new Promise<void>((resolve) => {
+      if (w.exited) return resolve();
+      w.child.once("exit", () => resolve());
+      w.kill({ kind: "shutdown" });
+    }));
+    await Promise.all(exits);
+    this.stopRssWatch();
+    await Promise.all([...this.storages.values()].map(async (s) => (await s).close()));
+  }
+
+  private spawn(memoryMb: number): WorkerProcess {
+    const worker = new WorkerProcess(
+      this.options.entry,
+      memoryMb,
+      (w, m) => this.onMessage(w, m),
+      (w, code, signal) => this.onExit(w, code, signal),
+    );
+    this.workers.add(worker);
+    return worker;
+  }
+
+  private batchSize(): number {
+    return Math.max(1, Math.min(MAX_BATCH, Math.floor(this.queue.length / (this.options.workers * 4))));
+  }
+
+  /** Hand queued calls to workers that have room, spawning or recycling workers as needed. */
+  private dispatch(): void {
+    if (this.closing) return;
+    while (this.queue.length > 0) {
+      const head = this.queue[0] as QueuedCall;
+      const worker = this.workerFor(head.payload.memoryMb);
+      if (worker === null) break;
+      const n = this.batchSize();
+      const batch: QueuedCall[] = [];
+      while (batch.length < n && this.queue[0]?.payload === head.payload) batch.push(this.queue.shift() as QueuedCall);
+      const wasIdle = worker.inflight.length === 0;
+      worker.send(head.payload, batch);
+      if (wasIdle) {
+        worker.setActive(true);
+        if (worker.running === null) worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
+      }
+    }
+    this.updateRssWatch();
+  }
+
+  /** A worker of this memory size with room for more calls (idle ones first), or null. */
+  private workerFor(memoryMb: number): WorkerProcess | null {
+    const usable = [...this.workers].filter((w) => !w.exited && w.killReason === null);
+    const idle = usable.find((w) => w.inflight.length === 0 && w.memoryMb === memoryMb);
+    if (idle !== undefined) return idle;
+    if (this.workers.size < this.options.workers) return this.spawn(memoryMb);
+    const wrongSize = usable.find((w) => w.inflight.length === 0 && w.memoryMb !== memoryMb);
+    if (wrongSize !== undefined) {
+      wrongSize.kill({ kind: "shutdown" });
+      this.workers.delete(wrongSize);
+      return this.spawn(memoryMb);
+    }
+    return usable.find((w) => w.inflight.length < 2 && w.memoryMb === memoryMb) ?? null;
+  }
+
+  private onMessage(worker: WorkerProcess, message: WorkerMessage): void {
+    switch (message.type) {
+      case "ready":
+        worker.ready = true;
+        return;
+      case "start": {
+        const running = worker.inflight.find((q) => q.call.callId === message.callId && q.payload.jobId === message.jobId && q.payload.executorId === message.executorId);
+        worker.running = running ?? null;
+        worker.runningSinceMs = Date.now();
+        if (running) worker.setTimer(running.payload.timeoutMs, () => worker.kill({ kind: "timeout", limitMs: running.payload.timeoutMs }));
+        this.emit("event", message satisfies ComputeEvent);
+        return;
+      }
+      case "status":
+        this.onStatus(worker, message.status);
+        return;
+    }
+  }
+
+  private onStatus(worker: WorkerProcess, status: CallStatus): void {
+    const i = worker.inflight.findIndex((q) => q.call.callId === status.callId && q.payload.jobId === status.jobId && q.payload.executorId === status.executorId);
+    if (i >= 0) worker.inflight.splice(i, 1);
+    worker.running = null;
+    if (worker.inflight.length === 0) {
+      worker.clearTimer();
+      worker.setActive(false);
+    } else {
+      worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
+    }
+    this.emit("event", { type: "status", status } satisfies ComputeEvent);
+    this.dispatch();
+  }
+
+  private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    this.workers.delete(worker);
+    if (this.closing) return;
+    const running = worker.running;
+    const notStarted = worker.inflight.filter((q) => q !== running);
+    if (running !== null) this.failCall(running, describeWorkerEnd(worker, code, signal), worker.pid);
+    const requeue: QueuedCall[] = [];
+    for (const q of notStarted) {
+      q.dispatchFailures += running === null ? 1 : 0;
+      if (q.dispatchFailures >= MAX_DISPATCH_FAILURES) {
+        this.failCall(q, { kind: "lost", name: "WorkerDied", message: `workers died ${q.dispatchFailures} times before the call could start; last: ${describeWorkerEnd(worker, code, signal).message}` }, worker.pid);
+      } else {
+        requeue.push(q);
+      }
+    }
+    this.queue.unshift(...requeue);
+    this.dispatch();
+  }
+
+  /** Report a call as failed on the host's behalf: write its status and emit it. */
+  private failCall(q: QueuedCall, error: RemoteErrorInfo, pid: number): void {
+    const now = Date.now();
+    const status: CallStatus = {
+      protocolVersion: PROTOCOL_VERSION,
+      executorId: q.payload.executorId,
+      jobId: q.payload.jobId,
+      callId: q.call.callId,
+      attempt: q.call.attempt,
+      ok: false,
+      error,
+      stats: { hostJobCreateMs: q.payload.hostJobCreateMs, hostSubmitMs: q.payload.hostSubmitMs, workerStartMs: now, workerFuncStartMs: now, workerFuncEndMs: now, workerEndMs: now },
+      logs: "",
+      workerId: `local-${pid}`,
+      runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+    };
+    this.writeStatus(q.payload, status).then(
+      () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
+      () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
+    );
+  }
+
+  private async writeStatus(payload: InvocationPayload, status: CallStatus): Promise<void> {
+    const ref = payload.storage;
+    const id = JSON.stringify([ref.backend, ref.config]);
+    let storage = this.storages.get(id);
+    if (storage === undefined) {
+      storage = createStorageBackend(ref.backend, ref.config);
+      this.storages.set(id, storage);
+    }
+    await (await storage).put(ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), encodeStatus(status));
+  }
+
+  private updateRssWatch(): void {
+    const busy = [...this.workers].some((w) => w.inflight.length > 0);
+    if (busy && this.rssTimer === null) {
+      this.rssTimer = setInterval(() => this.checkRss(), RSS_CHECK_MS);
+      this.rssTimer.unref();
+    } else if (!busy) {
+      this.stopRssWatch();
+    }
+  }
+
+  private stopRssWatch(): void {
+    if (this.rssTimer) clearInterval(this.rssTimer);
+    this.rssTimer = null;
+  }
+
+  private checkRss(): void {
+    for (const w of this.workers) {
+      if (w.running === null) continue;
+      const rssMb = w.rssMb();
+      if (rssMb > w.memoryMb) w.kill({ kind: "oom", rssMb });
+    }
+    this.updateRssWatch();
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * The configuration schema, declared once: every section, every key, its type, default, unit,
+ * whether it is a secret and when it is required. Validation (`validate.ts`), the result types
+ * (`types.ts`), redaction (`redact.ts`) and `docs/config.md` all follow this table.
+ */
+import { availableParallelism } from "node:os";
+
+/** How a key's value is checked. */
+export type KeyType = "string" | "url" | "path" | "bool" | "int" | "number" | "enum" | "number_list";
+
+/** A value a key may hold after validation. */
+export type ConfigValue = string | number | boolean | readonly number[];
+
+/** One key of a section. */
+export interface KeySpec {
+  /** How the value is checked and typed. */
+  readonly type: KeyType;
+  /** One line for docs and error messages. */
+  readonly description: string;
+  /** Applied when no source sets the key; a function is called at load time. */
+  readonly default?: ConfigValue | (() => ConfigValue);
+  /** How the docs show a computed or derived default. */
+  readonly defaultText?: string;
+  /** Unit of a number: `s` (seconds) or `MB` (megabytes). */
+  readonly unit?: "s" | "MB";
+  /** Inclusive lower bound of a number (or of each list item). */
+  readonly min?: number;
+  /** Exclusive lower bound of a number. */
+  readonly above?: number;
+  /** Inclusive upper bound of a number. */
+  readonly max?: number;
+  /** The allowed values of an `enum`. */
+  readonly values?: readonly string[];
+  /** The allowed protocols of a `url`, without the colon. */
+  readonly protocols?: readonly string[];
+  /** An extra rule for a `string`, with the words that say what it expects. */
+  readonly pattern?: { readonly regex: RegExp; readonly expected: string };
+  /** Never printed: messages and {@link redactConfig} show `<hidden>`. */
+  readonly secret?: boolean;
+  /** Must be set when the section is in use (see {@link SectionSpec.selectedBy}). */
+  readonly required?: boolean;
+}
+
+/** One section of the config file. */
+export interface SectionSpec {
+  /** One line for docs. */
+  readonly description: string;
+  /** The section is in use when this `tswren` key has this value; absent means always in use. */
+  readonly selectedBy?: { readonly key: "backend" | "storage" | "monitoring"; readonly value: string };
+  /** Groups of keys of which at least one must be set when the section is in use. */
+  readonly requireOneOf?: readonly (readonly string[])[];
+  /** The keys, by snake_case name. */
+  readonly keys: Readonly<Record<string, KeySpec>>;
+}
+
+const HTTP = ["http", "https"] as const;
+
+const BUCKET_NAME = {
+  regex: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+  expected: "a bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
+} as const;
+
+const NO_LEADING_SLASH = { regex: /^(?!\/)/, expected: "a key prefix that does not start with '/'" } as const;
+
+/** Keys shared by the OpenWhisk-style backends (`openwhisk`, `ibm_cf`). */
+const WHISK_KEYS = {
+  runtime: {
+    type: "string",
+    defaultText: "derived from the tswren version",
+    description: "Action name of the runtime that runs the functions.",
+  },
+  runtime_memory: {
+    type: "int", unit: "MB", min: 128, max: 2048, default: 256,
+    description: "Memory of each function invocation.",
+  },
+  runtime_timeout: {
+    type: "number", unit: "s", min: 1, max: 600, default: 300,
+    description: "Time limit of each function invocation.",
+  },
+  invoke_pool_threads: {
+    type: "int", min: 1, default: 64,
+    description: "Concurrent invoke requests sent by the client.",
+  },
+  max_workers: {
+    type: "int", min: 1, default: 100,
+    description: "Most function invocations running at once.",
+  },
+} as const;
+
+/**
+ * Every config section and key. Sections without `selectedBy` are always in use; the others are
+ * in use when `tswren.backend`, `tswren.storage` or `tswren.monitoring` selects them.
+ */
+export const CONFIG_SCHEMA = {
+  tswren: {
+    description: "What runs the functions, where data goes, and how calls are retried and awaited.",
+    keys: {
+      backend: {
+        type: "enum", values: ["localhost", "openwhisk", "ibm_cf", "knative"], default: "localhost",
+        description: "Compute backend that runs the functions.",
+      },
+      storage: {
+        type: "enum", values: ["localhost", "s3", "ibm_cos", "minio"], default: "localhost",
+        description: "Storage backend that holds inputs, results and status.",
+      },
+      storage_bucket: {
+        type: "string", pattern: BUCKET_NAME, default: "tswren-data",
+        description: "Bucket for job data.",
+      },
+      storage_prefix: {
+        type: "string", pattern: NO_LEADING_SLASH, default: "tswren.jobs",
+        description: "Key prefix of job data inside the bucket.",
+      },
+      data_cleaner: {
+        type: "bool", default: true,
+        description: "Delete a job's data when the executor is cleaned up.",
+      },
+      monitoring: {
+        type: "enum", values: ["storage", "rabbitmq"], default: "storage",
+        description: "How the client learns call status: polling storage or RabbitMQ messages.",
+      },
+      retries: {
+        type: "int", min: 0, default: 0,
+        description: "Extra attempts of a failed call.",
+      },
+      retry_sleeps: {
+        type: "number_list", unit: "s", min: 0, default: [1, 5],
+        description: "Pause before each retry; the last one repeats.",
+      },
+      log_level: {
+        type: "enum", values: ["debug", "info", "warn", "error"], default: "warn",
+        description: "Least severe log message printed.",
+      },
+      execution_timeout: {
+        type: "number", unit: "s", above: 0, default: 1800,
+        description: "Longest a wait or getResult waits overall.",
+      },
+    },
+  },
+  localhost: {
+    description: "Worker processes on this machine.",
+    keys: {
+      worker_processes: {
+        type: "int", min: 1, default: () => availableParallelism(), defaultText: "number of CPUs",
+        description: "Worker processes running calls at once.",
+      },
+      runtime_memory: {
+        type: "int", unit: "MB", min: 64, default: 1024,
+        description: "Memory limit of each worker process.",
+      },
+      runtime_timeout: {
+        type: "number", unit: "s", above: 0, default: 600,
+        description: "Time limit of each call.",
+      },
+    },
+  },
+  localhost_storage: {
+    description: "A directory on this machine used as object storage.",
+    keys: {
+      storage_root: {
+        type: "path", default: "~/.tswren/storage",
+        description: "Directory holding one subdirectory per bucket; `~` is expanded.",
+      },
+    },
+  },
+  openwhisk: {
+    description: "Apache OpenWhisk actions.",
+    selectedBy: { key: "backend", value: "openwhisk" },
+    keys: {
+      endpoint: { type: "url", protocols: HTTP, required: true, description: "API host URL." },
+      namespace: { type: "string", default: "_", description: "Namespace of the actions." },
+      api_key: { type: "string", secret: true, required: true, description: "Auth key `uuid:key`." },
+      ...WHISK_KEYS,
+      insecure: { type: "bool", default: false, description: "Skip TLS certificate checks." },
+      remote_invoker: {
+        type: "bool", default: false,
+        description: "Invoke the calls from one remote function instead of the client.",
+      },
+      chunksize: { type: "int", min: 1, default: 1, description: "Calls per function invocation." },
+    },
+  },
+  ibm_cf: {
+    description: "IBM Cloud Functions.",
+    selectedBy: { key: "backend", value: "ibm_cf" },
+    requireOneOf: [["api_key", "iam_api_key"]],
+    keys: {
+      endpoint: { type: "url", protocols: HTTP, required: true, description: "Regional API URL." },
+      namespace: { type: "string", description: "Namespace name." },
+      namespace_id: { type: "string", description: "Namespace GUID (IAM namespaces)." },
+      api_key: { type: "string", secret: true, description: "Cloud Foundry namespace auth key." },
+      iam_api_key: { type: "string", secret: true, description: "IAM API key." },
+      region: { type: "string", description: "Region, e.g. `us-south`." },
+      ...WHISK_KEYS,
+    },
+  },
+  knative: {
+    description: "Knative services.",
+    selectedBy: { key: "backend", value: "knative" },
+    keys: {
+      url: { type: "url", protocols: HTTP, required: true, description: "Service URL." },
+      concurrency: { type: "int", min: 1, default: 10, description: "Requests per container at once." },
+      runtime_memory: {
+        type: "int", unit: "MB", min: 128, default: 256,
+        description: "Memory of each container.",
+      },
+      runtime_timeout: {
+        type: "number", unit: "s", above: 0, default: 600,
+        description: "Time limit of each request.",
+      },
+      max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
+    },
+  },
+  s3: {
+    description: "Amazon S3 or an S3-compatible store.",
+    selectedBy: { key: "storage", value: "s3" },
+    keys: {
+      endpoint: { type: "url", protocols: HTTP, description: "Endpoint URL; leave unset for AWS." },
+      region: { type: "string", default: "us-east-1", description: "Region." },
+      access_key_id: { type: "string", description: "Access key id." },
+      secret_access_key: { type: "string", secret: true, description: "Secret access key." },
+      session_token: { type: "string", secret: true, description: "Session token of temporary credentials." },
+      force_path_style: {
+        type: "bool", default: false,
+        description: "Address buckets as `endpoint/bucket` instead of `bucket.endpoint`.",
+      },
+    },
+  },
+  ibm_cos: {
+    description: "IBM Cloud Object Storage.",
+    selectedBy: { key: "storage", value: "ibm_cos" },
+    requireOneOf: [["endpoint", "region"]],
+    keys: {
+      endpoint: { type: "url", protocols: HTTP, description: "Public endpoint URL." },
+      region: { type: "string", description: "Region, e.g. `us-south`; gives the endpoint." },
+      api_key: { type: "string", secret: true, description: "IAM API key." },
+      access_key_id: { type: "string", description: "HMAC access key id." },
+      secret_access_key: { type: "string", secret: true, description: "HMAC secret access key." },
+      private_endpoint: { type: "url", protocols: HTTP, description: "Private endpoint URL used by functions." },
+    },
+  },
+  minio: {
+    description: "A MinIO server.",
+    selectedBy: { key: "storage", value: "minio" },
+    keys: {
+      endpoint: { type: "url", protocols: HTTP, required: true, description: "Server URL." },
+      access_key_id: { type: "string", required: true, description: "Access key." },
+      secret_access_key: { type: "string", secret: true, required: true, description: "Secret key." },
+      region: { type: "string", default: "us-east-1", description: "Region." },
+    },
+  },
+  rabbitmq: {
+    description: "RabbitMQ for call status messages.",
+    selectedBy: { key: "monitoring", value: "rabbitmq" },
+    keys: {
+      amqp_url: {
+        type: "url", protocols: ["amqp", "amqps"], secret: true, required: true,
+        description: "Broker URL `amqp://user:password@host:port/vhost`.",
+      },
+    },
+  },
+} as const satisfies Readonly<Record<string, SectionSpec>>;
+
+/** The name of a config section. */
+export type SectionName = keyof typeof CONFIG_SCHEMA;
+
+/** The names of all sections, in schema order. */
+export const SECTION_NAMES = Object.keys(CONFIG_SCHEMA) as SectionName[];
+
+/** The spec of a section by name, or undefined for a name that is not a section. */
+export function sectionSpec(name: string): SectionSpec | undefined {
+  return Object.hasOwn(CONFIG_SCHEMA, name) ? CONFIG_SCHEMA[name as SectionName] : undefined;
+}
+
+/** The spec of a key, or undefined for a name that is not a key of the section. */
+export function keySpec(section: SectionSpec, key: string): KeySpec | undefined {
+  return Object.hasOwn(section.keys, key) ? section.keys[key] : undefined;
+}

@@ -1,0 +1,225 @@
+/**
+ * The executor's internal state: backends, jobs, futures, uploads, retries and status handling.
+ * `FunctionExecutor` validates at the public boundary and delegates here.
+ */
+import type { ComputeBackend } from "./compute/backend.js";
+import { createComputeBackend } from "./compute/registry.js";
+import type { TswrenConfig } from "./config/index.js";
+import { ErrorCodes, TswrenError } from "./errors.js";
+import { ResponseFuture } from "./future.js";
+import { jobId as makeJobId, type JobKind } from "./ids.js";
+import { invokeCalls } from "./invoker.js";
+import type { CapturedFunction } from "./job/capture/index.js";
+import { DirectMonitor } from "./monitor/direct.js";
+import type { Monitor, MonitorSink } from "./monitor/monitor.js";
+import { PROTOCOL_VERSION } from "./protocol.js";
+import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
+import { deserializeValue } from "./serialize.js";
+import type { StorageBackend } from "./storage/backend.js";
+import * as keys from "./storage/keys.js";
+import { createStorageBackend } from "./storage/registry.js";
+import { TSWREN_VERSION } from "./version.js";
+
+/** Backends of a running executor, created on first use. */
+export interface Backends {
+  compute: ComputeBackend;
+  storage: StorageBackend;
+  storageRef: StorageRef;
+  monitor: Monitor;
+}
+
+/** Everything needed to submit one job. */
+export interface JobRequest {
+  kind: JobKind;
+  captured: CapturedFunction;
+  calls: CallSpec[];
+  blob: Buffer | null;
+  timeoutMs: number;
+  memoryMb: number;
+  retries: number;
+  extraEnv: Record<string, string>;
+  producesOutput: boolean;
+}
+
+interface JobRecord {
+  futures: ResponseFuture[];
+  base: Omit<InvocationPayload, "calls" | "hostSubmitMs">;
+  calls: CallSpec[];
+  maxAttempts: number;
+}
+
+/** Internal state of one executor. */
+export class ExecutorCore implements MonitorSink {
+  readonly executorId: string;
+  readonly config: TswrenConfig;
+  /** Job submissions in call order; each resolves to the job's futures. */
+  readonly submissions: Array<{ kind: JobKind; futures: Promise<ResponseFuture[]> }> = [];
+  private backendsPromise: Promise<Backends> | null = null;
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
+  private readonly uploaded = new Set<string>();
+  closed = false;
+
+  constructor(executorId: string, config: TswrenConfig) {
+    this.executorId = executorId;
+    this.config = config;
+  }
+
+  /** Reserve the next job id of a kind (synchronously, so ids follow call order). */
+  nextJobId(kind: JobKind): string {
+    return makeJobId(kind, this.counters[kind]++);
+  }
+
+  /** Section of the selected compute backend. */
+  computeSection(): Record<string, unknown> {
+    return (this.config as unknown as Record<string, Record<string, unknown>>)[this.config.tswren.backend] ?? {};
+  }
+
+  /** The backends, created and connected on first use. */
+  backends(): Promise<Backends> {
+    this.backendsPromise ??= this.createBackends();
+    return this.backendsPromise;
+  }
+
+  private async createBackends(): Promise<Backends> {
+    const t = this.config.tswren;
+    const storageSection = t.storage === "localhost" ? "localhost_storage" : t.storage;
+    const storageConfig = (this.config as unknown as Record<string, Record<string, unknown>>)[storageSection] ?? {};
+    const storage = await createStorageBackend(t.storage, storageConfig);
+    await storage.ensureBucket(t.storage_bucket);
+    const compute = await createComputeBackend(t.backend, this.computeSection());
+    const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
+    if (!compute.capabilities.directChannel) {
+      throw new TswrenError(ErrorCodes.UNKNOWN_BACKEND, `backend ${compute.name} needs storage monitoring, which arrives with the serverless backends`);
+    }
+    const monitor = new DirectMonitor(compute, this.executorId, this);
+    monitor.start();
+    return { compute, storage, storageRef, monitor };
+  }
+
+  private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
+    if (this.uploaded.has(key)) return;
+    await b.storage.put(b.storageRef.bucket, key, body);
+    this.uploaded.add(key);
+  }
+
+  /** Upload what a job needs, create its futures and invoke its calls. */
+  async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
+    const hostJobCreateMs = Date.now();
+    const ids = { executorId: this.executorId, jobId };
+    const futures = req.calls.map((c) => new ResponseFuture({ ...ids, callId: c.callId }, hostJobCreateMs, req.producesOutput));
+    const b = await this.backends();
+    this.assertOpen();
+    const { prefix, bucket } = b.storageRef;
+    await Promise.all(req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)));
+    const funcKey = keys.funcKey(prefix, this.executorId, req.captured.hash);
+    await this.upload(b, funcKey, req.captured.bundleBytes);
+    const dataKey = req.blob === null ? null : keys.dataKey(prefix, this.executorId, jobId);
+    if (req.blob !== null && dataKey !== null) await b.storage.put(bucket, dataKey, req.blob);
+    const base: JobRecord["base"] = {
+      protocolVersion: PROTOCOL_VERSION,
+      tswrenVersion: TSWREN_VERSION,
+      executorId: this.executorId,
+      jobId,
+      funcKey,
+      dataKey,
+      timeoutMs: req.timeoutMs,
+      memoryMb: req.memoryMb,
+      extraEnv: req.extraEnv,
+      storage: b.storageRef,
+      hostJobCreateMs,
+    };
+    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1 });
+    await this.invoke(b, base, req.calls, futures);
+    return futures;
+  }
+
+  private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[]): Promise<void> {
+    const hostSubmitMs = Date.now();
+    for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
+    await invokeCalls(b.compute, { ...base, hostSubmitMs }, calls);
+  }
+
+  onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {
+    const future = this.jobs.get(jobId)?.futures[Number.parseInt(callId, 10)];
+    if (future !== undefined && future.attempt === attempt) future.markRunning(workerStartMs);
+  }
+
+  onStatus(status: CallStatus): void {
+    const hostStatusDoneMs = Date.now();
+    const job = this.jobs.get(status.jobId);
+    const index = Number.parseInt(status.callId, 10);
+    const future = job?.futures[index];
+    if (job === undefined || future === undefined || future.done || status.attempt !== future.attempt) return;
+    if (!status.ok && status.attempt < job.maxAttempts) {
+      this.retry(job, index, status.attempt + 1, future);
+      return;
+    }
+    this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
+      future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
+    });
+  }
+
+  private retry(job: JobRecord, index: number, attempt: number, future: ResponseFuture): void {
+    const spec = job.calls[index];
+    if (spec === undefined || this.closed) return;
+    const call: CallSpec = { ...spec, attempt };
+    job.calls[index] = call;
+    this.backends()
+      .then((b) => this.invoke(b, job.base, [call], job.futures))
+      .catch((err: unknown) => future.failLocally(ErrorCodes.CALL_LOST, `its retry could not be invoked: ${String(err)}`, "error", err));
+  }
+
+  private async resolve(future: ResponseFuture, status: CallStatus, hostStatusDoneMs: number): Promise<void> {
+    if (!status.ok || status.result === undefined) {
+      future.resolveWith(status, hostStatusDoneMs);
+      return;
+    }
+    let bytes: Uint8Array;
+    if (status.result.kind === "inline") {
+      bytes = status.result.bytes;
+    } else {
+      const b = await this.backends();
+      bytes = await b.storage.get(b.storageRef.bucket, status.result.key);
+    }
+    future.resolveWith(status, hostStatusDoneMs, deserializeValue(bytes));
+  }
+
+  /** @throws TswrenError `TSWREN_EXECUTOR_CLOSED` once closed */
+  assertOpen(): void {
+    if (this.closed) {
+      throw new TswrenError(ErrorCodes.EXECUTOR_CLOSED, `executor ${this.executorId} is closed; create a new one with functionExecutor()`);
+    }
+  }
+
+  /** Futures of jobs already registered (in job order). */
+  registeredFutures(): ResponseFuture[] {
+    return [...this.jobs.values()].flatMap((j) => j.futures);
+  }
+
+  /** Delete every key this executor wrote (never other data). Returns how many. */
+  async clean(): Promise<number> {
+    if (this.backendsPromise === null) return 0;
+    const b = await this.backendsPromise;
+    const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
+    const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
+    await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
+    this.uploaded.clear();
+    return found.length;
+  }
+
+  /** Cancel what has not run, stop monitoring, clean data when configured, release backends. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.submissions.map((s) => s.futures));
+    if (this.backendsPromise === null) return;
+    const b = await this.backendsPromise;
+    b.compute.cancelPending?.(this.executorId);
+    for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
+    b.monitor.stop();
+    if (this.config.tswren.data_cleaner) await this.clean();
+    await b.compute.close();
+    await b.storage.close();
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * `FunctionExecutor`: the public API. Validates at the boundary (options, inputs, the function's
+ * captured names) before anything is uploaded or invoked, then delegates to {@link ExecutorCore}.
+ */
+import { loadConfig, type TswrenConfig } from "./config/index.js";
+import { ErrorCodes, TswrenError } from "./errors.js";
+import { ExecutorCore } from "./executor-core.js";
+import { ResponseFuture } from "./future.js";
+import { newExecutorId, type JobKind } from "./ids.js";
+import { captureFunction } from "./job/capture/index.js";
+import { mergeExtraArgs, validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
+import { prepareInputs } from "./job/prepare.js";
+import { serializeValue } from "./serialize.js";
+import { executorOverrides, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
+import { collectResults, type GetResultOptions } from "./results.js";
+import { Storage } from "./storage/storage.js";
+import { waitFutures, type WaitOptions } from "./wait.js";
+import type { CallContext } from "./context.js";
+import { progressFor } from "./progress/progress.js";
+
+/** A function tswren can run: it gets the item and the call's context. */
+export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
+
+type Items<T> = Iterable<T | ResponseFuture<T>> | AsyncIterable<T | ResponseFuture<T>>;
+
+/**
+ * Runs functions over inputs on the configured compute backend.
+ * @example
+ * await using fx = functionExecutor();
+ * await fx.map((x: number) => x + 7, [1, 2, 3, 4]);
+ * console.log(await fx.getResult()); // [8, 9, 10, 11]
+ */
+export class FunctionExecutor {
+  /** @internal */
+  readonly core: ExecutorCore;
+
+  /**
+   * @param options - backend, storage, limits and a `config` object that override the config file
+   * @throws TswrenError `TSWREN_BAD_OPTION` / `TSWREN_CONFIG_*` for bad options or config
+   */
+  constructor(options: ExecutorOptions = {}) {
+    validateExecutorOptions(options);
+    const config = loadConfig({
+      ...(options.config !== undefined ? { config: options.config } : {}),
+      overrides: executorOverrides(options),
+    });
+    this.core = new ExecutorCore(newExecutorId(), config);
+  }
+
+  /** This executor's id, e.g. `a1b2c3-0`; it prefixes every storage key the executor writes. */
+  get executorId(): string {
+    return this.core.executorId;
+  }
+
+  /** The loaded configuration (secrets included: print it with `redactConfig`). */
+  get config(): TswrenConfig {
+    return this.core.config;
+  }
+
+  /** One line for people: where calls run and where data lives. */
+  async describe(): Promise<string> {
+    const b = await this.core.backends();
+    return `${b.compute.describe()}; storage: ${b.storage.name} bucket ${b.storageRef.bucket}`;
+  }
+
+  /** A storage client on this executor's storage backend and bucket. */
+  async storage(): Promise<Storage> {
+    const b = await this.core.backends();
+    return new Storage(b.storage, b.storageRef.bucket);
+  }
+
+  /**
+   * Run `fn` once with `data`.
+   * @returns a one-element list with the call's future
+   */
+  callAsync<T, R>(fn: UserFunction<T, R>, data: T, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
+    return this.startJob("A", "callAsync", fn, [data], options) as Promise<ResponseFuture<Awaited<R>>[]>;
+  }
+
+  /**
+   * Run `fn` over every item, one call per item, results in input order.
+   * @param iterdata - items (or futures of an earlier job, whose results become the items)
+   * @returns the calls' futures, in input order
+   * @throws TswrenError with a code naming the problem, before anything is invoked
+   */
+  map<T, R>(fn: UserFunction<T, R>, iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
+    return this.startJob("M", "map", fn, iterdata, options) as Promise<ResponseFuture<Awaited<R>>[]>;
+  }
+
+  /**
+   * Map, then one reducer over all map results (in input order). By default the reducer starts
+   * right away and waits for the map results remotely; `reducerWaitLocal` waits on the client first.
+   * @returns the map futures followed by the reducer's future; `getResult()` gives the reducer's value
+   */
+  mapReduce<T, R, S>(
+    mapFn: UserFunction<T, R>,
+    iterdata: Items<T>,
+    reduceFn: UserFunction<Awaited<R>[], S>,
+    options?: MapReduceOptions,
+  ): Promise<ResponseFuture[]> {
+    let opts: MapReduceOptions;
+    try {
+      opts = validateCallOptions<MapReduceOptions>("mapReduce", options, true);
+      this.core.assertOpen();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const mapJobId = this.core.nextJobId("M");
+    const reduceJobId = this.core.nextJobId("R");
+    const run = async (): Promise<ResponseFuture[]> => {
+      const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
+      const mapFutures = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
+      if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
+      const maxAttempts = (opts.retries ?? this.core.config.tswren.retries) + 1;
+      const callIds = mapFutures.map((f) => f.callId);
+      const calls = [{ callId: "00000", attempt: 1, input: { kind: "reduce" as const, mapJobId, mapCallIds: callIds, maxAttempts, waitRemote: opts.reducerWaitLocal !== true } }];
+      const reduceFutures = await this.core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true });
+      return [...mapFutures, ...reduceFutures];
+    };
+    return this.track("R", run());
+  }
+
+  private limits(opts: CallOptions): { timeoutMs: number; memoryMb: number; retries: number; extraEnv: Record<string, string> } {
+    const section = this.core.computeSection();
+    const timeoutS = opts.timeout ?? Number(section["runtime_timeout"] ?? 600);
+    return {
+      timeoutMs: Math.round(timeoutS * 1000),
+      memoryMb: opts.runtimeMemory ?? Number(section["runtime_memory"] ?? 1024),
+      retries: opts.retries ?? this.core.config.tswren.retries,
+      extraEnv: opts.extraEnv ?? {},
+    };
+  }
+
+  private startJob<T, R>(kind: JobKind, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, options: CallOptions | undefined): Promise<ResponseFuture[]> {
+    try {
+      const opts = validateCallOptions<CallOptions>(what, options);
+      this.core.assertOpen();
+      const jobId = this.core.nextJobId(kind);
+      return this.track(kind, this.submit(jobId, what, fn, iterdata, opts, true));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  private track(kind: JobKind, futures: Promise<ResponseFuture[]>): Promise<ResponseFuture[]> {
+    this.core.assertOpen();
+    futures.catch(() => undefined);
+    this.core.submissions.push({ kind, futures });
+    return futures;
+  }
+
+  private async submit<T, R>(jobId: string, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, opts: CallOptions, producesOutput: boolean): Promise<ResponseFuture[]> {
+    if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
+    const items = mergeExtraArgs(what, await materialize(what, iterdata), opts.extraArgs);
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
+    const { calls, blob } = prepareInputs(items);
+    return this.core.submitJob(jobId, { ...this.limits(opts), kind: jobId[0] as JobKind, captured, calls, blob, producesOutput });
+  }
+
+  /**
+   * Wait until futures end (all, any, a percentage) or `timeout` seconds pass.
+   * @returns `[done, notDone]`
+   */
+  async wait<R>(futures?: readonly ResponseFuture<R>[], options: WaitOptions = {}): Promise<[ResponseFuture<R>[], ResponseFuture<R>[]]> {
+    const list = futures ?? ((await this.pendingFutures()) as ResponseFuture<R>[]);
+    const progress = progressFor(list);
+    try {
+      return await waitFutures(list, { ...options, onProgress: () => { progress.update(); options.onProgress?.(); } });
+    } finally {
+      progress.stop();
+    }
+  }
+
+  /**
+   * Results of futures in input order; with no futures, every result not yet read, across all
+   * jobs submitted so far, in submission order.
+   * @throws RemoteFunctionError for the first failed call unless `throwExcept: false` (then `null`)
+   * @throws TswrenError `TSWREN_WAIT_TIMEOUT` when `timeout` seconds pass first
+   */
+  async getResult(futures?: ResponseFuture | readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown> {
+    if (futures instanceof ResponseFuture) return (await collectResults([futures], options))[0];
+    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options);
+    const pending = (await this.pendingFutures()).filter((f) => !f.read && f.producesOutput);
+    const results = await collectResults(pending, options);
+    const last = this.core.submissions.at(-1)?.kind;
+    return results.length === 1 && last !== "M" ? results[0] : results;
+  }
+
+  private async pendingFutures(): Promise<ResponseFuture[]> {
+    const all: ResponseFuture[] = [];
+    for (const s of this.core.submissions) all.push(...(await s.futures));
+    return all;
+  }
+
+  /** Delete every storage key this executor wrote (function bundles, inputs, statuses, outputs). */
+  async clean(): Promise<void> {
+    await this.core.clean();
+  }
+
+  /** Cancel calls that have not run, stop workers this executor uses, and clean up when configured. */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+
+  /** `await using fx = functionExecutor()` closes the executor at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+async function materialize<T>(what: string, iterdata: Items<T>): Promise<unknown[]> {
+  if (iterdata === null || iterdata === undefined || (typeof iterdata !== "object" && typeof iterdata !== "string")) {
+    throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata must be an array or iterable of items; got ${iterdata === null ? "null" : typeof iterdata}`);
+  }
+  if (typeof iterdata === "string") {
+    throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata is a string; pass an array of items, e.g. [${JSON.stringify(iterdata)}]`);
+  }
+  const items: unknown[] = [];
+  for await (const item of iterdata as AsyncIterable<unknown>) items.push(item instanceof ResponseFuture ? await item.result() : item);
+  return items;
+}
+
+/** Check that `value` can be sent, for callers that build inputs themselves. */
+export function assertSerializable(value: unknown, path = "input"): void {
+  serializeValue(value, path);
+}

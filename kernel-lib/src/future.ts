@@ -1,0 +1,153 @@
+/**
+ * `ResponseFuture`: the client-side handle of one call. It is resolved by the executor's monitor
+ * when the call's final status arrives, and keeps the call's stats, result, error and logs.
+ */
+import { ErrorCodes, RemoteFunctionError, TswrenError, type ErrorCode } from "./errors.js";
+import type { CallStats, CallStatus, RemoteErrorInfo } from "./protocol.js";
+
+/** Life cycle of a call as the client sees it. */
+export type FutureState = "new" | "invoked" | "running" | "success" | "error" | "cancelled";
+
+const ERROR_CODES: Record<RemoteErrorInfo["kind"], ErrorCode> = {
+  exception: ErrorCodes.REMOTE_FUNCTION,
+  crash: ErrorCodes.WORKER_CRASHED,
+  exit: ErrorCodes.WORKER_EXITED,
+  oom: ErrorCodes.OUT_OF_MEMORY,
+  timeout: ErrorCodes.TIMEOUT,
+  lost: ErrorCodes.CALL_LOST,
+  protocol: ErrorCodes.PROTOCOL,
+};
+
+/** Handle of one call. @typeParam R - the function's result type */
+export class ResponseFuture<R = unknown> {
+  readonly executorId: string;
+  readonly jobId: string;
+  readonly callId: string;
+  /** Index of the call in its job (the function's `ctx.id`). */
+  readonly index: number;
+  /** Timestamps of the call (Lithops' host_* / worker_* stats), filled in as it progresses. */
+  stats: CallStats;
+  /** Current attempt (1-based); a retry increases it. */
+  attempt = 1;
+  /** False for map calls of a mapReduce: `getResult()` returns only the reducer's value. */
+  readonly producesOutput: boolean;
+  /** True once `getResult()` has returned this future's value. */
+  read = false;
+  private stateValue: FutureState = "new";
+  private value: R | undefined;
+  private errorValue: Error | undefined;
+  private logText = "";
+  private workerIdValue: string | undefined;
+  private readonly waiters: Array<() => void> = [];
+
+  /** @internal created by the executor */
+  constructor(ids: { executorId: string; jobId: string; callId: string }, hostJobCreateMs: number, producesOutput = true) {
+    this.executorId = ids.executorId;
+    this.jobId = ids.jobId;
+    this.callId = ids.callId;
+    this.index = Number.parseInt(ids.callId, 10);
+    this.stats = { hostJobCreateMs, hostSubmitMs: 0 };
+    this.producesOutput = producesOutput;
+  }
+
+  /** Where the call is in its life cycle. */
+  get status(): FutureState {
+    return this.stateValue;
+  }
+
+  /** True when the call ended (success, error or cancelled). */
+  get done(): boolean {
+    return this.stateValue === "success" || this.stateValue === "error" || this.stateValue === "cancelled";
+  }
+
+  /** True when the call ended successfully. */
+  get success(): boolean {
+    return this.stateValue === "success";
+  }
+
+  /** The call's error once it failed, else undefined. */
+  get error(): Error | undefined {
+    return this.errorValue;
+  }
+
+  /** The worker (process or activation) that ran the final attempt. */
+  get workerId(): string | undefined {
+    return this.workerIdValue;
+  }
+
+  /** What the call wrote to stdout and stderr (final attempt); empty until it ended. */
+  logs(): string {
+    return this.logText;
+  }
+
+  /**
+   * Wait for the call and return its result.
+   * @throws RemoteFunctionError when the call failed
+   */
+  async result(): Promise<R> {
+    await this.settled();
+    if (this.errorValue) throw this.errorValue;
+    return this.value as R;
+  }
+
+  /** Resolves once the call ended, whatever the outcome. */
+  settled(): Promise<void> {
+    if (this.done) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** @internal register a callback run once the call ended */
+  onSettled(callback: () => void): void {
+    if (this.done) callback();
+    else this.waiters.push(callback);
+  }
+
+  /** @internal */
+  markInvoked(hostSubmitMs: number, attempt: number): void {
+    this.stats.hostSubmitMs = hostSubmitMs;
+    this.attempt = attempt;
+    this.stateValue = "invoked";
+  }
+
+  /** @internal */
+  markRunning(workerStartMs: number): void {
+    if (this.done) return;
+    this.stats.workerStartMs = workerStartMs;
+    this.stateValue = "running";
+  }
+
+  /** @internal the final status arrived and its result (if any) was decoded */
+  resolveWith(status: CallStatus, hostStatusDoneMs: number, value?: R): void {
+    this.stats = { ...status.stats, hostJobCreateMs: this.stats.hostJobCreateMs, hostSubmitMs: this.stats.hostSubmitMs, hostStatusDoneMs };
+    this.logText = status.logs;
+    this.workerIdValue = status.workerId;
+    if (status.ok) {
+      this.value = value;
+      this.stats.hostResultDoneMs = Date.now();
+      this.finish("success");
+    } else {
+      const info = status.error ?? { kind: "protocol", name: "Error", message: "status without error details" };
+      this.errorValue = new RemoteFunctionError(ERROR_CODES[info.kind], {
+        remoteName: info.name,
+        message: info.message,
+        ...(info.stack !== undefined ? { remoteStack: info.stack } : {}),
+        call: { executorId: this.executorId, jobId: this.jobId, callId: this.callId },
+        attempt: status.attempt,
+      });
+      this.stats.hostResultDoneMs = hostStatusDoneMs;
+      this.finish("error");
+    }
+  }
+
+  /** @internal the call failed on the client side (cancelled, undecodable result, ...) */
+  failLocally(code: ErrorCode, message: string, state: "error" | "cancelled" = "error", cause?: unknown): void {
+    if (this.done) return;
+    this.errorValue = new TswrenError(code, `call ${this.executorId}/${this.jobId}/${this.callId}: ${message}`, { cause });
+    this.finish(state);
+  }
+
+  private finish(state: FutureState): void {
+    this.stateValue = state;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * tswren: run a function over thousands of inputs in parallel on local worker processes or
+ * serverless functions, with data in object storage. Public API.
+ */
+import { FunctionExecutor } from "./executor.js";
+import type { ExecutorOptions } from "./executor-options.js";
+
+export { FunctionExecutor } from "./executor.js";
+export type { UserFunction } from "./executor.js";
+export type { ExecutorOptions } from "./executor-options.js";
+export type { CallOptions, MapReduceOptions } from "./job/options.js";
+export type { GetResultOptions } from "./results.js";
+export type { WaitOptions, ReturnWhen } from "./wait.js";
+export type { CallContext } from "./context.js";
+export { ResponseFuture } from "./future.js";
+export type { FutureState } from "./future.js";
+export type { CallStats } from "./protocol.js";
+export { Storage } from "./storage/storage.js";
+export type { ObjectInfo, ByteRange } from "./storage/backend.js";
+export { TswrenError, RemoteFunctionError, ErrorCodes } from "./errors.js";
+export type { ErrorCode } from "./errors.js";
+export { loadConfig, redactConfig } from "./config/index.js";
+export type { TswrenConfig } from "./config/index.js";
+export { TSWREN_VERSION } from "./version.js";
+
+/**
+ * Create an executor on the configured backend (config file, `TSWREN_CONFIG`, then `options`);
+ * with no config at all it runs on local worker processes with local storage.
+ * @example
+ * const fx = functionExecutor();
+ * await fx.map((x: number) => x + 7, [1, 2, 3, 4]);
+ * await fx.getResult(); // [8, 9, 10, 11]
+ * @throws TswrenError `TSWREN_BAD_OPTION`, `TSWREN_CONFIG_*`
+ */
+export function functionExecutor(options: ExecutorOptions = {}): FunctionExecutor {
+  return new FunctionExecutor(options);
+}
+
+/**
+ * Create an executor on local worker processes (whatever the config file selects).
+ * @example
+ * await using fx = localExecutor({ workers: 4 });
+ */
+export function localExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
+  return new FunctionExecutor({ ...options, backend: "localhost" });
+}

@@ -1,0 +1,34 @@
+/**
+ * Internal modules shared by the client and the runtime (worker side). Not a public API: the
+ * runtime imports the protocol, serialization, key layout and storage from here so nothing is
+ * written twice.
+ */
+export {
+  PROTOCOL_VERSION,
+  INLINE_LIMIT_BYTES,
+  LOG_LIMIT_BYTES,
+  encodeStatus,
+  decodeStatus,
+} from "./protocol.js";
+export type {
+  CallStats,
+  CallInput,
+  ReduceInput,
+  CallSpec,
+  StorageRef,
+  InvocationPayload,
+  RemoteErrorInfo,
+  ResultRef,
+  CallStatus,
+  WorkerMessage,
+  HostMessage,
+} from "./protocol.js";
+export { serializeValue, deserializeValue } from "./serialize.js";
+export { TswrenError, ErrorCodes, RemoteFunctionError } from "./errors.js";
+export * as keys from "./storage/keys.js";
+export { createStorageBackend } from "./storage/registry.js";
+export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js";
+export { Storage } from "./storage/storage.js";
+export { loadFunctionBundle, bundleModuleHashes } from "./job/function-bundle.js";
+export { TSWREN_VERSION } from "./version.js";
+export type { CallContext } from "./context.js";

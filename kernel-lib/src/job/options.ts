@@ -1,0 +1,96 @@
+/**
+ * Validation of the options of `map`, `callAsync` and `mapReduce` at the public boundary: an
+ * unknown option or a bad value is an error naming the option and the fix, before anything runs.
+ */
+import { closestName } from "../config/suggest.js";
+import { ErrorCodes, TswrenError } from "../errors.js";
+
+/** Options of one job (`map`, `callAsync`, `mapReduce`). */
+export interface CallOptions {
+  /** Object merged into every (object) input item. */
+  extraArgs?: Record<string, unknown>;
+  /** Seconds a call may run before it is stopped and fails (default: the backend's runtime_timeout). */
+  timeout?: number;
+  /** Memory limit of each call's worker, in MB (default: the backend's runtime_memory). */
+  runtimeMemory?: number;
+  /** Re-run a failed call up to this many times; only the last attempt counts. */
+  retries?: number;
+  /** Values for free names of the function that tswren cannot see (locals of an enclosing scope). */
+  capture?: Record<string, unknown>;
+  /** Environment variables set while the function runs. */
+  extraEnv?: Record<string, string>;
+}
+
+/** Options of `mapReduce`: the map options plus how the reducer waits. */
+export interface MapReduceOptions extends CallOptions {
+  /** Wait for the map results on the client, then start the reducer (default false: it waits remotely). */
+  reducerWaitLocal?: boolean;
+}
+
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv"] as const;
+const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal"] as const;
+
+function bad(what: string, option: string, message: string): TswrenError {
+  return new TswrenError(ErrorCodes.BAD_OPTION, `${what}: option \`${option}\` ${message}`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function checkNumber(what: string, name: string, value: unknown, min: number, integer: boolean, unit: string): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw bad(what, name, `must be ${integer ? "an integer" : "a number"} >= ${min}${unit}; got ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Check job options; returns them typed.
+ * @param what - the call being checked, e.g. `map`
+ * @throws TswrenError `TSWREN_BAD_OPTION`
+ */
+export function validateCallOptions<T extends CallOptions>(what: string, options: unknown, mapReduce = false): T {
+  if (options === undefined) return {} as T;
+  if (!isPlainObject(options)) throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: options must be an object like { timeout: 60 }`);
+  const allowed: readonly string[] = mapReduce ? MAP_REDUCE_OPTION_NAMES : CALL_OPTION_NAMES;
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      const guess = closestName(key, allowed);
+      throw bad(what, key, `is not known${guess ? `; did you mean \`${guess}\`?` : ""} (known: ${allowed.join(", ")})`);
+    }
+  }
+  checkNumber(what, "timeout", options["timeout"], 0.001, false, " seconds");
+  checkNumber(what, "runtimeMemory", options["runtimeMemory"], 64, true, " MB");
+  checkNumber(what, "retries", options["retries"], 0, true, "");
+  for (const name of ["extraArgs", "capture", "extraEnv"] as const) {
+    const v = options[name];
+    if (v !== undefined && !isPlainObject(v)) throw bad(what, name, `must be a plain object; got ${Array.isArray(v) ? "an array" : typeof v}`);
+  }
+  const env = options["extraEnv"] as Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(env ?? {})) {
+    if (typeof v !== "string") throw bad(what, `extraEnv.${k}`, `must be a string; got ${typeof v}`);
+  }
+  const wait = options["reducerWaitLocal"];
+  if (wait !== undefined && typeof wait !== "boolean") throw bad(what, "reducerWaitLocal", "must be true or false");
+  return options as T;
+}
+
+/**
+ * Merge `extraArgs` into each item; items must then be plain objects.
+ * @throws TswrenError `TSWREN_BAD_INPUT` naming the first item that is not an object
+ */
+export function mergeExtraArgs(what: string, items: unknown[], extraArgs: Record<string, unknown> | undefined): unknown[] {
+  if (extraArgs === undefined) return items;
+  return items.map((item, i) => {
+    if (!isPlainObject(item)) {
+      throw new TswrenError(
+        ErrorCodes.BAD_INPUT,
+        `${what}: input[${i}] is ${item === null ? "null" : Array.isArray(item) ? "an array" : typeof item}, but extraArgs can only be merged into object items; pass objects like { x: 1 } or drop extraArgs`,
+      );
+    }
+    return { ...item, ...extraArgs };
+  });
+}

@@ -1,0 +1,35 @@
+/** Monitor over a compute backend's direct channel (e.g. the localhost pool's IPC events). */
+import type { ComputeBackend } from "../compute/backend.js";
+import type { Monitor, MonitorSink } from "./monitor.js";
+
+/** Forwards one executor's events from the backend's direct channel. */
+export class DirectMonitor implements Monitor {
+  private off: (() => void) | null = null;
+
+  /**
+   * @param compute - a backend with `capabilities.directChannel`
+   * @param executorId - only this executor's events are forwarded
+   * @param sink - receives the events
+   */
+  constructor(
+    private readonly compute: ComputeBackend,
+    private readonly executorId: string,
+    private readonly sink: MonitorSink,
+  ) {}
+
+  start(): void {
+    if (this.off !== null || this.compute.onEvent === undefined) return;
+    this.off = this.compute.onEvent((event) => {
+      if (event.type === "start") {
+        if (event.executorId === this.executorId) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
+      } else if (event.status.executorId === this.executorId) {
+        this.sink.onStatus(event.status);
+      }
+    });
+  }
+
+  stop(): void {
+    this.off?.();
+    this.off = null;
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The monitor plug-point: how the client learns that calls started and ended. The direct
+ * monitor listens to a backend's own channel; storage polling and RabbitMQ monitors implement
+ * the same interface for remote backends.
+ */
+import type { CallStatus } from "../protocol.js";
+
+/** What a monitor reports to the executor. */
+export interface MonitorSink {
+  /** A worker picked up a call. */
+  onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void;
+  /** A call attempt ended (success or failure). */
+  onStatus(status: CallStatus): void;
+}
+
+/** Watches one executor's calls until stopped. */
+export interface Monitor {
+  start(): void;
+  stop(): void;
+}

@@ -1,0 +1,52 @@
+/**
+ * Progress display while waiting: a terminal bar when stdout is a TTY, nothing otherwise. The
+ * notebook display plugs in here through {@link setProgressFactory}.
+ */
+import type { ResponseFuture } from "../future.js";
+import { TerminalProgress } from "./terminal.js";
+
+/** A live progress display for one wait. */
+export interface ProgressDisplay {
+  /** Re-read the futures' states (cheap; implementations throttle). */
+  update(): void;
+  /** Final update and release the display. */
+  stop(): void;
+}
+
+/** Counts shown by progress displays. */
+export interface ProgressCounts {
+  total: number;
+  done: number;
+  failed: number;
+  running: number;
+}
+
+/** Count futures by state. */
+export function countFutures(futures: readonly ResponseFuture[]): ProgressCounts {
+  let done = 0;
+  let failed = 0;
+  let running = 0;
+  for (const f of futures) {
+    if (f.status === "success") done++;
+    else if (f.status === "error" || f.status === "cancelled") failed++;
+    else if (f.status === "running") running++;
+  }
+  return { total: futures.length, done, failed, running };
+}
+
+type Factory = (futures: readonly ResponseFuture[]) => ProgressDisplay;
+
+const quiet: ProgressDisplay = { update: () => undefined, stop: () => undefined };
+
+let factory: Factory = (futures) =>
+  process.stdout.isTTY === true && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+
+/** A progress display for waiting on `futures`. */
+export function progressFor(futures: readonly ResponseFuture[]): ProgressDisplay {
+  return factory(futures);
+}
+
+/** Replace how progress displays are made (the notebook integration does this). */
+export function setProgressFactory(next: Factory): void {
+  factory = next;
+}

@@ -1,0 +1,50 @@
+/** `getResult`: wait for futures, then their values in order (errors raised or as `null`). */
+import { ErrorCodes, TswrenError } from "./errors.js";
+import type { ResponseFuture } from "./future.js";
+import { progressFor } from "./progress/progress.js";
+import { waitFutures } from "./wait.js";
+
+/** Options of `getResult`. */
+export interface GetResultOptions {
+  /** Raise the first failed call's error (default true); false gives `null` for failed calls. */
+  throwExcept?: boolean;
+  /** Seconds to wait at most. */
+  timeout?: number;
+  /** Aborts the wait. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Wait for every future, then return their results in order.
+ * @throws RemoteFunctionError of the first failed call (in input order) when `throwExcept`
+ * @throws TswrenError `TSWREN_WAIT_TIMEOUT` / `TSWREN_CANCELLED`
+ */
+export async function collectResults(futures: readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown[]> {
+  const progress = progressFor(futures);
+  let notDone: ResponseFuture[];
+  try {
+    [, notDone] = await waitFutures(futures, {
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      onProgress: () => progress.update(),
+    });
+  } finally {
+    progress.stop();
+  }
+  if (notDone.length > 0) {
+    if (options.signal?.aborted) throw new TswrenError(ErrorCodes.CANCELLED, `getResult was aborted with ${notDone.length} of ${futures.length} calls still running`);
+    const first = notDone[0] as ResponseFuture;
+    throw new TswrenError(
+      ErrorCodes.WAIT_TIMEOUT,
+      `getResult timed out after ${options.timeout} s with ${notDone.length} of ${futures.length} calls not done (first: ${first.executorId}/${first.jobId}/${first.callId}); raise \`timeout\` or call getResult again`,
+    );
+  }
+  const throwExcept = options.throwExcept ?? true;
+  if (throwExcept) {
+    const failed = futures.find((f) => f.error !== undefined);
+    if (failed?.error) throw failed.error;
+  }
+  const values = await Promise.all(futures.map((f) => (f.error ? null : f.result())));
+  for (const f of futures) f.read = true;
+  return values;
+}

@@ -1,0 +1,229 @@
+/**
+ * Localhost storage: a directory per bucket under `storage_root`, a file per key (key segments
+ * become folders). Writes go to a temporary file in `<root>/.tmp` and are renamed into place, so
+ * they are atomic and never visible half-written.
+ */
+import { createReadStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import type { Readable } from "node:stream";
+import { ErrorCodes, TswrenError } from "../errors.js";
+import type { ByteRange, ObjectInfo, StorageBackend, StorageCapabilities } from "./backend.js";
+
+/** Config section `localhost_storage`. */
+export interface LocalhostStorageConfig {
+  /** Folder that holds one sub-folder per bucket. */
+  storage_root: string;
+}
+
+const TMP_DIR = ".tmp";
+
+/** Reject keys that would escape the bucket folder or collide with folder structure. */
+function checkKey(key: string): void {
+  const bad =
+    key === "" || key.startsWith("/") || key.endsWith("/") || key.includes("\0") ||
+    key.split("/").some((s) => s === "" || s === "." || s === "..");
+  if (bad) {
+    throw new TswrenError(
+      ErrorCodes.BAD_KEY,
+      `storage key ${JSON.stringify(key)} is not valid for localhost storage: use non-empty segments separated by single "/", without "." or ".." segments or a trailing "/"`,
+    );
+  }
+}
+
+function checkBucket(bucket: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(bucket) || bucket === TMP_DIR) {
+    throw new TswrenError(ErrorCodes.BAD_KEY, `bucket name ${JSON.stringify(bucket)} is not valid: use letters, digits, ".", "_" and "-"`);
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR";
+}
+
+/** A directory on this machine used as an object store. */
+export class LocalhostStorage implements StorageBackend {
+  readonly name = "localhost";
+  readonly capabilities: StorageCapabilities = { local: true };
+  readonly root: string;
+  private readonly createdDirs = new Set<string>();
+
+  /** @param config - the `localhost_storage` section */
+  constructor(config: LocalhostStorageConfig) {
+    this.root = path.resolve(config.storage_root);
+  }
+
+  private filePath(bucket: string, key: string): string {
+    checkBucket(bucket);
+    checkKey(key);
+    return path.join(this.root, bucket, ...key.split("/"));
+  }
+
+  private async mkdirOnce(dir: string): Promise<void> {
+    if (this.createdDirs.has(dir)) return;
+    await fs.mkdir(dir, { recursive: true });
+    if (this.createdDirs.size > 10_000) this.createdDirs.clear();
+    this.createdDirs.add(dir);
+  }
+
+  private async requireBucket(bucket: string): Promise<void> {
+    if (!(await this.bucketExists(bucket))) {
+      throw new TswrenError(ErrorCodes.NO_SUCH_BUCKET, `bucket ${JSON.stringify(bucket)} does not exist in localhost storage at ${this.root}`);
+    }
+  }
+
+  async put(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
+    const file = this.filePath(bucket, key);
+    const tmpDir = path.join(this.root, TMP_DIR);
+    await this.mkdirOnce(tmpDir);
+    const tmp = path.join(tmpDir, randomBytes(8).toString("hex"));
+    await fs.writeFile(tmp, body);
+    try {
+      await fs.rename(tmp, file);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      this.createdDirs.delete(path.dirname(file));
+      await this.mkdirOnce(path.dirname(file));
+      await fs.rename(tmp, file);
+    }
+  }
+
+  private noSuchKey(bucket: string, key: string, cause: unknown): TswrenError {
+    return new TswrenError(ErrorCodes.NO_SUCH_KEY, `no object ${JSON.stringify(key)} in bucket ${JSON.stringify(bucket)} (localhost storage at ${this.root})`, { cause });
+  }
+
+  async get(bucket: string, key: string, range?: ByteRange): Promise<Buffer> {
+    const file = this.filePath(bucket, key);
+    try {
+      if (range === undefined) return await fs.readFile(file);
+      const handle = await fs.open(file, "r");
+      try {
+        const size = (await handle.stat()).size;
+        const end = Math.min(range.end ?? size - 1, size - 1);
+        const length = Math.max(0, end - range.start + 1);
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buf, 0, length, range.start);
+        return buf.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    } catch (err) {
+      if (isNotFound(err)) {
+        await this.requireBucket(bucket);
+        throw this.noSuchKey(bucket, key, err);
+      }
+      throw err;
+    }
+  }
+
+  async getStream(bucket: string, key: string, range?: ByteRange): Promise<Readable> {
+    await this.head(bucket, key);
+    const file = this.filePath(bucket, key);
+    return createReadStream(file, range === undefined ? {} : { start: range.start, end: range.end });
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo> {
+    const file = this.filePath(bucket, key);
+    try {
+      const st = await fs.stat(file);
+      if (!st.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOENT" });
+      return { key, size: st.size, lastModifiedMs: st.mtimeMs };
+    } catch (err) {
+      if (isNotFound(err)) {
+        await this.requireBucket(bucket);
+        throw this.noSuchKey(bucket, key, err);
+      }
+      throw err;
+    }
+  }
+
+  async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
+    checkBucket(bucket);
+    await this.requireBucket(bucket);
+    const base = path.join(this.root, bucket);
+    const slash = prefix.lastIndexOf("/");
+    const dirPart = slash >= 0 ? prefix.slice(0, slash) : "";
+    const out: ObjectInfo[] = [];
+    await this.walk(base, dirPart, prefix, out);
+    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return out;
+  }
+
+  private async walk(base: string, relDir: string, prefix: string, out: ObjectInfo[]): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(path.join(base, ...relDir.split("/").filter(Boolean)), { withFileTypes: true });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    for (const entry of entries) {
+      const key = relDir === "" ? entry.name : `${relDir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (prefix.startsWith(`${key}/`) || `${key}/`.startsWith(prefix) || key.startsWith(prefix)) {
+          await this.walk(base, key, prefix, out);
+        }
+      } else if (entry.isFile() && key.startsWith(prefix)) {
+        const st = await fs.stat(path.join(base, ...key.split("/")));
+        out.push({ key, size: st.size, lastModifiedMs: st.mtimeMs });
+      }
+    }
+  }
+
+  async delete(bucket: string, key: string): Promise<void> {
+    const file = this.filePath(bucket, key);
+    await fs.rm(file, { force: true });
+    await this.pruneEmptyDirs(path.join(this.root, bucket), path.dirname(file));
+  }
+
+  async deleteMany(bucket: string, keys: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    const base = path.join(this.root, bucket);
+    for (let i = 0; i < keys.length; i += 64) {
+      await Promise.all(
+        keys.slice(i, i + 64).map(async (key) => {
+          const file = this.filePath(bucket, key);
+          dirs.add(path.dirname(file));
+          await fs.rm(file, { force: true });
+        }),
+      );
+    }
+    const deepestFirst = [...dirs].sort((a, b) => b.length - a.length);
+    for (const dir of deepestFirst) await this.pruneEmptyDirs(base, dir);
+  }
+
+  /** Remove now-empty folders from `dir` up to (not including) the bucket folder. */
+  private async pruneEmptyDirs(bucketDir: string, dir: string): Promise<void> {
+    let current = dir;
+    while (current.startsWith(bucketDir + path.sep)) {
+      try {
+        await fs.rmdir(current);
+      } catch {
+        return;
+      }
+      this.createdDirs.delete(current);
+      current = path.dirname(current);
+    }
+  }
+
+  async bucketExists(bucket: string): Promise<boolean> {
+    checkBucket(bucket);
+    try {
+      return (await fs.stat(path.join(this.root, bucket))).isDirectory();
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    checkBucket(bucket);
+    await this.mkdirOnce(path.join(this.root, bucket));
+  }
+
+  async close(): Promise<void> {
+    this.createdDirs.clear();
+  }
+}

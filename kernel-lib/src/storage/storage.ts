@@ -1,0 +1,85 @@
+/**
+ * `Storage`: the user-facing client of the object store, used from notebooks and from inside
+ * functions (`ctx.storage`). It wraps one {@link StorageBackend} with a default bucket.
+ */
+import type { Readable } from "node:stream";
+import type { ByteRange, ObjectInfo, StorageBackend } from "./backend.js";
+
+/** A reference to an object in storage, to pass data between calls by reference. */
+export interface CloudObjectRef {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** Options of {@link Storage.get}. */
+export interface GetOptions {
+  /** Read only these bytes (inclusive end), like `Range: bytes=start-end`. */
+  range?: ByteRange;
+}
+
+/**
+ * Object storage client bound to one backend and a default bucket.
+ * @example
+ * await ctx.storage.put("results/part-1.txt", "hello");
+ * const text = (await ctx.storage.get("results/part-1.txt")).toString();
+ */
+export class Storage {
+  /** The bucket used when a call names none. */
+  readonly bucket: string;
+  /** @internal */
+  readonly backend: StorageBackend;
+
+  /**
+   * @param backend - the storage backend to use
+   * @param bucket - the default bucket
+   */
+  constructor(backend: StorageBackend, bucket: string) {
+    this.backend = backend;
+    this.bucket = bucket;
+  }
+
+  /** Name of the storage backend, e.g. `localhost`. */
+  get backendName(): string {
+    return this.backend.name;
+  }
+
+  /** Write an object (atomically). */
+  put(key: string, body: Uint8Array | string, bucket = this.bucket): Promise<void> {
+    return this.backend.put(bucket, key, body);
+  }
+
+  /** Read an object or a byte range of it. @throws TswrenError `TSWREN_NO_SUCH_KEY` */
+  get(key: string, options: GetOptions = {}, bucket = this.bucket): Promise<Buffer> {
+    return this.backend.get(bucket, key, options.range);
+  }
+
+  /** Read an object or a byte range of it as a stream. */
+  getStream(key: string, options: GetOptions = {}, bucket = this.bucket): Promise<Readable> {
+    return this.backend.getStream(bucket, key, options.range);
+  }
+
+  /** Metadata of an object. @throws TswrenError `TSWREN_NO_SUCH_KEY` */
+  head(key: string, bucket = this.bucket): Promise<ObjectInfo> {
+    return this.backend.head(bucket, key);
+  }
+
+  /** Keys under a prefix (plain string prefix), in lexicographic order. */
+  async listKeys(prefix = "", bucket = this.bucket): Promise<string[]> {
+    return (await this.backend.list(bucket, prefix)).map((o) => o.key);
+  }
+
+  /** Objects (key, size, modification time) under a prefix, in lexicographic key order. */
+  listObjects(prefix = "", bucket = this.bucket): Promise<ObjectInfo[]> {
+    return this.backend.list(bucket, prefix);
+  }
+
+  /** Delete one object; a missing key is not an error. */
+  delete(key: string, bucket = this.bucket): Promise<void> {
+    return this.backend.delete(bucket, key);
+  }
+
+  /** Delete many objects; missing keys are ignored. */
+  deleteMany(keys: readonly string[], bucket = this.bucket): Promise<void> {
+    return this.backend.deleteMany(bucket, keys);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * `wait`: block until enough futures ended (all, any, a percentage) or a timeout passed, without
+ * polling: each future signals when it settles.
+ */
+import { ErrorCodes, TswrenError } from "./errors.js";
+import type { ResponseFuture } from "./future.js";
+
+/** When `wait` returns: all ended, any ended, right away, or a percentage (0-100) ended. */
+export type ReturnWhen = "ALL_COMPLETED" | "ANY_COMPLETED" | "ALWAYS" | number;
+
+/** Options of `wait`. */
+export interface WaitOptions {
+  /** Condition to return on (default `ALL_COMPLETED`). */
+  returnWhen?: ReturnWhen;
+  /** Seconds to wait at most; then `wait` returns what is done so far. */
+  timeout?: number;
+  /** Aborts the wait (the futures keep running). */
+  signal?: AbortSignal;
+  /** Called whenever a future ends (progress display). */
+  onProgress?: () => void;
+}
+
+/** Number of ended futures needed to satisfy `returnWhen` for `total` futures. */
+export function requiredDone(returnWhen: ReturnWhen, total: number): number {
+  switch (returnWhen) {
+    case "ALL_COMPLETED":
+      return total;
+    case "ANY_COMPLETED":
+      return Math.min(1, total);
+    case "ALWAYS":
+      return 0;
+    default:
+      if (typeof returnWhen !== "number" || !Number.isFinite(returnWhen) || returnWhen < 0 || returnWhen > 100) {
+        throw new TswrenError(
+          ErrorCodes.BAD_OPTION,
+          `returnWhen must be "ALL_COMPLETED", "ANY_COMPLETED", "ALWAYS" or a percentage from 0 to 100; got ${JSON.stringify(returnWhen)}`,
+        );
+      }
+      return Math.ceil((returnWhen / 100) * total);
+  }
+}
+
+/** Split futures into [done, notDone], keeping their order. */
+export function partition<R>(futures: readonly ResponseFuture<R>[]): [ResponseFuture<R>[], ResponseFuture<R>[]] {
+  const done: ResponseFuture<R>[] = [];
+  const notDone: ResponseFuture<R>[] = [];
+  for (const f of futures) (f.done ? done : notDone).push(f);
+  return [done, notDone];
+}
+
+/**
+ * Wait for futures.
+ * @returns `[done, notDone]` when the condition holds, the timeout passed or the signal aborted
+ * @throws TswrenError `TSWREN_BAD_OPTION` for a bad `returnWhen` or `timeout`
+ */
+export async function waitFutures<R>(
+  futures: readonly ResponseFuture<R>[],
+  options: WaitOptions = {},
+): Promise<[ResponseFuture<R>[], ResponseFuture<R>[]]> {
+  const needed = requiredDone(options.returnWhen ?? "ALL_COMPLETED", futures.length);
+  const timeout = options.timeout;
+  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `timeout must be a number of seconds >= 0; got ${JSON.stringify(timeout)}`);
+  }
+  let doneCount = futures.filter((f) => f.done).length;
+  if (doneCount >= needed || options.signal?.aborted) return partition(futures);
+  await new Promise<void>((resolve) => {
+    let finished = false;
+    const end = (): void => {
+      if (finished) return;
+      finished = true;
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", end);
+      resolve();
+    };
+    const timer = timeout !== undefined ? setTimeout(end, timeout * 1000) : undefined;
+    options.signal?.addEventListener("abort", end, { once: true });
+    for (const f of futures) {
+      if (f.done) continue;
+      f.onSettled(() => {
+        doneCount++;
+        options.onProgress?.();
+        if (doneCount >= needed) end();
+      });
+    }
+  });
+  return partition(futures);
+}

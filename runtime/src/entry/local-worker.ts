@@ -1,0 +1,57 @@
+/**
+ * Entry point of a localhost pool worker: a persistent child process that receives invocations
+ * over the IPC channel, runs their calls one at a time and reports `start` and `status` events
+ * back on the same channel (the localhost backend's direct channel).
+ */
+import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
+import { workerShouldRetire } from "../exit-guard.js";
+import { runCall } from "../handler.js";
+
+const workerId = `local-${process.pid}`;
+const queue: InvocationPayload[] = [];
+let running = false;
+
+function send(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+async function drain(): Promise<void> {
+  if (running) return;
+  running = true;
+  try {
+    for (let payload = queue.shift(); payload !== undefined; payload = queue.shift()) {
+      for (const call of payload.calls) {
+        const status = await runCall(payload, call, {
+          workerId,
+          onStart: (c, workerStartMs) =>
+            send({ type: "start", executorId: payload.executorId, jobId: payload.jobId, callId: c.callId, attempt: c.attempt, workerStartMs }),
+        });
+        send({ type: "status", status });
+        if (workerShouldRetire()) {
+          process.disconnect?.();
+          return;
+        }
+      }
+    }
+  } finally {
+    running = false;
+  }
+}
+
+process.on("message", (message: HostMessage) => {
+  switch (message.type) {
+    case "invoke":
+      queue.push(message.payload);
+      drain().catch((err: unknown) => {
+        process.stderr.write(`tswren worker ${workerId}: ${String(err)}\n`);
+        process.exitCode = 70;
+        process.disconnect?.();
+      });
+      return;
+    case "shutdown":
+      process.disconnect?.();
+      return;
+  }
+});
+process.on("disconnect", () => process.exit(process.exitCode ?? 0));
+send({ type: "ready", workerId });

@@ -1,0 +1,141 @@
+/**
+ * The one call handler every backend runs: fetch the function and the call's input, run the
+ * function with `(item, ctx)`, capture its logs, and write the call's status (and output when
+ * large) to storage. Backends differ only in how payloads arrive and how events leave.
+ */
+import {
+  INLINE_LIMIT_BYTES,
+  PROTOCOL_VERSION,
+  Storage,
+  TSWREN_VERSION,
+  deserializeValue,
+  encodeStatus,
+  keys,
+  serializeValue,
+} from "tswren/internal";
+import type {
+  CallContext,
+  CallSpec,
+  CallStats,
+  CallStatus,
+  InvocationPayload,
+  RemoteErrorInfo,
+  ResultRef,
+  StorageBackend,
+} from "tswren/internal";
+import { loadFunction } from "./function-cache.js";
+import { captureLogs } from "./log-capture.js";
+import { readReduceInput } from "./reduce-input.js";
+import { storageFor } from "./storage-cache.js";
+import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
+
+/** What the handler tells its entry point while calls run. */
+export interface HandlerHooks {
+  /** A call was picked up (before its function is loaded). */
+  onStart?(call: CallSpec, workerStartMs: number): void;
+  /** Also write captured logs to the real stdout/stderr (platform log collection). */
+  passThroughLogs?: boolean;
+  /** Identifies this worker / activation in statuses. */
+  workerId: string;
+}
+
+function errorInfo(err: unknown): RemoteErrorInfo {
+  if (err instanceof ProcessExitRequested) {
+    return { kind: "exit", name: "ProcessExit", message: err.message, stack: err.stack ?? "" };
+  }
+  if (err instanceof Error) {
+    return { kind: "exception", name: err.name, message: err.message, stack: err.stack ?? "" };
+  }
+  return { kind: "exception", name: "NonErrorThrown", message: `the function threw a non-Error value: ${String(err)}` };
+}
+
+async function readInput(storage: StorageBackend, payload: InvocationPayload, call: CallSpec, signal: AbortSignal): Promise<unknown> {
+  const input = call.input;
+  switch (input.kind) {
+    case "inline":
+      return deserializeValue(input.bytes);
+    case "range": {
+      if (payload.dataKey === null) throw new Error("protocol: a ranged input without a data key");
+      const bytes = await storage.get(payload.storage.bucket, payload.dataKey, { start: input.start, end: input.end - 1 });
+      return deserializeValue(bytes);
+    }
+    case "reduce":
+      return readReduceInput(storage, payload.storage, payload.executorId, input, signal);
+  }
+}
+
+async function storeResult(storage: StorageBackend, payload: InvocationPayload, call: CallSpec, value: unknown): Promise<ResultRef> {
+  const bytes = serializeValue(value, "the function's result");
+  if (bytes.length <= INLINE_LIMIT_BYTES) return { kind: "inline", bytes };
+  const key = keys.outputKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
+  await storage.put(payload.storage.bucket, key, bytes);
+  return { kind: "output", key, size: bytes.length };
+}
+
+function applyEnv(extraEnv: Record<string, string>): () => void {
+  const saved = Object.keys(extraEnv).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, extraEnv);
+  return () => {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+/** Run one call of an invocation and write its status; never throws for user-code failures. */
+export async function runCall(payload: InvocationPayload, call: CallSpec, hooks: HandlerHooks): Promise<CallStatus> {
+  const stats: CallStats = { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerStartMs: Date.now() };
+  hooks.onStart?.(call, stats.workerStartMs as number);
+  const storage = await storageFor(payload.storage);
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error("call timed out")), payload.timeoutMs);
+  timer.unref();
+  const restoreEnv = applyEnv(payload.extraEnv);
+  const logs = captureLogs(hooks.passThroughLogs ?? false);
+  let outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo };
+  try {
+    const fn = await loadFunction(storage, payload.storage, payload.executorId, payload.funcKey);
+    const item = await readInput(storage, payload, call, abort.signal);
+    const ctx: CallContext = {
+      id: Number.parseInt(call.callId, 10),
+      callId: call.callId,
+      jobId: payload.jobId,
+      executorId: payload.executorId,
+      attempt: call.attempt,
+      storage: new Storage(storage, payload.storage.bucket),
+      signal: abort.signal,
+    };
+    stats.workerFuncStartMs = Date.now();
+    let value: unknown;
+    try {
+      value = await withExitGuard(() => fn(item, ctx));
+    } finally {
+      stats.workerFuncEndMs = Date.now();
+    }
+    outcome = { ok: true, result: await storeResult(storage, payload, call, value) };
+  } catch (err) {
+    outcome = { ok: false, error: errorInfo(err) };
+    stats.workerFuncStartMs ??= Date.now();
+    stats.workerFuncEndMs ??= stats.workerFuncStartMs;
+  } finally {
+    clearTimeout(timer);
+    restoreEnv();
+  }
+  const status: CallStatus = {
+    protocolVersion: PROTOCOL_VERSION,
+    executorId: payload.executorId,
+    jobId: payload.jobId,
+    callId: call.callId,
+    attempt: call.attempt,
+    ...outcome,
+    stats,
+    logs: logs.stop(),
+    workerId: hooks.workerId,
+    runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+  };
+  stats.workerEndMs = Date.now();
+  const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
+  await storage.put(payload.storage.bucket, key, encodeStatus(status));
+  return status;
+}
