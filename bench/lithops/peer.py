@@ -64,6 +64,26 @@ def noop(x):
     return x
 
 
+def wait_idle(fexec, limit=5.0):
+    """
+    Untimed: waits until the localhost handler's job-manager thread has
+    exited. Lithops 3.8.0's localhost v2 handler has a race: when get_result()
+    returns, clear() stops the consumer threads, but the job manager thread
+    lingers a moment; a job invoked in that window sees the manager still
+    set, so start_manager() does not restart the consumers, and the job's
+    tasks sit in the work queue forever (get_result() hangs). A person
+    typing calls never hits it; a tight call_async/get_result loop does
+    within a few iterations. Returns the seconds waited.
+    """
+    handler = fexec.compute_handler
+    if not hasattr(handler, 'job_manager'):
+        return 0.0
+    t0 = time.perf_counter()
+    while handler.job_manager is not None and time.perf_counter() - t0 < limit:
+        time.sleep(0.001)
+    return time.perf_counter() - t0
+
+
 def run_worker(kind, mode, count, out_path, log_level):
     """Runs one measurement and writes its result as JSON to out_path."""
     t_import = time.perf_counter()
@@ -98,6 +118,7 @@ def run_worker(kind, mode, count, out_path, log_level):
     result['warmup_s'] = time.perf_counter() - t0
     if got != 0:
         raise RuntimeError(f'warm-up call returned {got!r}, expected 0')
+    idle_s = wait_idle(fexec)
 
     if kind == 'map':
         t0 = time.perf_counter()
@@ -120,11 +141,13 @@ def run_worker(kind, mode, count, out_path, log_level):
             samples.append(time.perf_counter() - t0)
             if got != 3:
                 raise RuntimeError(f'call_async returned {got!r}, expected 3')
+            idle_s += wait_idle(fexec)
         result['roundtrip_median_s'] = statistics.median(samples)
         result['roundtrip_min_s'] = min(samples)
         result['roundtrip_max_s'] = max(samples)
         result['roundtrips'] = count
 
+    result['idle_wait_s'] = idle_s
     # The result is on disk before Lithops' shutdown, which the parent only
     # waits a few seconds for.
     tmp = out_path + '.tmp'
@@ -419,6 +442,7 @@ def main(argv=None):
             d = per_mode.setdefault(mode, {'compute_handler': r['compute_handler']})
             d[f'{kind}_create_executor_s'] = round(r['create_executor_s'], 4)
             d[f'{kind}_warmup_s'] = round(r['warmup_s'], 4)
+            d[f'{kind}_untimed_idle_wait_s'] = round(r['idle_wait_s'], 4)
             if kind == 'map':
                 out['map_1000_s'][mode] = round(r['map_s'], 4)
                 d['map_invoke_s'] = round(r['map_invoke_s'], 4)
@@ -447,6 +471,10 @@ def main(argv=None):
     notes.append('localhost compute + localhost storage, config in code; '
                  'map time = map() + get_result(), executor creation and one '
                  'warm-up call excluded; get_result(show_progressbar=False)')
+    notes.append('between calls (untimed) the harness waits for the localhost '
+                 "handler's job-manager thread to exit: without it lithops "
+                 '3.8.0 localhost v2 deadlocks in a tight call_async/get_result '
+                 'loop (consumers torn down, manager still set)')
     notes.append('modes: single = localhost version 1 (one runner per job), '
                  'default = localhost version 2 (one runner process per call)')
     return emit(0 if ok else 2)
