@@ -156,10 +156,7 @@ export function decodeStatus(text: string): CallStatus {
 }
 
 /** Messages from a local worker process to the pool over the IPC channel. */
-export type WorkerMessage =
-  | { type: "ready"; workerId: string }
-  | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
-  | { type: "status"; status: CallStatus };
+export type WorkerMessage = { type: "ready"; workerId: string } | { type: "status"; status: CallStatus };
 
 /** Messages from the pool to a local worker process. */
 export type HostMessage = { type: "invoke"; payload: InvocationPayload } | { type: "shutdown" };

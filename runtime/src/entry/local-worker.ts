@@ -1,7 +1,8 @@
 /**
  * Entry point of a localhost pool worker: a persistent child process that receives invocations
- * over the IPC channel, runs their calls one at a time and reports `start` and `status` events
- * back on the same channel (the localhost backend's direct channel).
+ * over the IPC channel, runs their calls one at a time, in the order received, and reports each
+ * call's status back on the same channel (the localhost backend's direct channel). The pool
+ * knows which call runs from that order, so no per-call start message is needed.
  */
 import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
 import { workerShouldRetire } from "../exit-guard.js";
@@ -21,11 +22,7 @@ async function drain(): Promise<void> {
   try {
     for (let payload = queue.shift(); payload !== undefined; payload = queue.shift()) {
       for (const call of payload.calls) {
-        const status = await runCall(payload, call, {
-          workerId,
-          onStart: (c, workerStartMs) =>
-            send({ type: "start", executorId: payload.executorId, jobId: payload.jobId, callId: c.callId, attempt: c.attempt, workerStartMs }),
-        });
+        const status = await runCall(payload, call, { workerId });
         send({ type: "status", status });
         if (workerShouldRetire()) {
           process.disconnect?.();

@@ -13,6 +13,7 @@ import type { StorageBackend } from "../../storage/backend.js";
 import { TSWREN_VERSION } from "../../version.js";
 import type { ComputeEvent } from "../backend.js";
 import { describeWorkerEnd } from "./failure.js";
+import { CallQueue } from "./call-queue.js";
 import { WorkerProcess, type QueuedCall } from "./worker-process.js";
 
 /** Time a worker may take between calls (or to boot) before it is considered stalled. */
@@ -22,6 +23,10 @@ const RSS_CHECK_MS = 200;
 /** A call whose workers died this many times before it started is failed. */
 const MAX_DISPATCH_FAILURES = 3;
 const MAX_BATCH = 32;
+/** Time an idle worker gets to exit on its own before it is killed. */
+const SHUTDOWN_GRACE_MS = 1000;
+/** Allowance for loading the function and input before a call's own timeout counts. */
+const START_SLACK_MS = 250;
 
 /** Options of a {@link WorkerPool}. */
 export interface PoolOptions {
@@ -34,7 +39,7 @@ export interface PoolOptions {
 /** A pool of local worker processes with one queue. Emits `event` with {@link ComputeEvent}s. */
 export class WorkerPool extends EventEmitter {
   private readonly options: PoolOptions;
-  private readonly queue: QueuedCall[] = [];
+  private readonly queue = new CallQueue();
   private readonly workers = new Set<WorkerProcess>();
   private readonly storages = new Map<string, Promise<StorageBackend>>();
   private rssTimer: NodeJS.Timeout | null = null;
@@ -59,26 +64,14 @@ export class WorkerPool extends EventEmitter {
 
   /** Drop queued (not yet sent) calls of an executor / job; returns how many. */
   cancelPending(executorId: string, jobId?: string): number {
-    let removed = 0;
-    for (let i = this.queue.length - 1; i >= 0; i--) {
-      const q = this.queue[i] as QueuedCall;
-      if (q.payload.executorId === executorId && (jobId === undefined || q.payload.jobId === jobId)) {
-        this.queue.splice(i, 1);
-        removed++;
-      }
-    }
-    return removed;
+    return this.queue.removeWhere((q) => q.payload.executorId === executorId && (jobId === undefined || q.payload.jobId === jobId));
   }
 
   /** Stop every worker and forget queued calls. */
   async close(): Promise<void> {
     this.closing = true;
-    this.queue.length = 0;
-    const exits = [...this.workers].map((w) => new Promise<void>((resolve) => {
-      if (w.exited) return resolve();
-      w.child.once("exit", () => resolve());
-      w.kill({ kind: "shutdown" });
-    }));
+    this.queue.clear();
+    const exits = [...this.workers].map((w) => w.shutdown(SHUTDOWN_GRACE_MS));
     await Promise.all(exits);
     this.stopRssWatch();
     await Promise.all([...this.storages.values()].map(async (s) => (await s).close()));
@@ -103,17 +96,18 @@ export class WorkerPool extends EventEmitter {
   private dispatch(): void {
     if (this.closing) return;
     while (this.queue.length > 0) {
-      const head = this.queue[0] as QueuedCall;
+      const head = this.queue.peek() as QueuedCall;
       const worker = this.workerFor(head.payload.memoryMb);
       if (worker === null) break;
       const n = this.batchSize();
       const batch: QueuedCall[] = [];
-      while (batch.length < n && this.queue[0]?.payload === head.payload) batch.push(this.queue.shift() as QueuedCall);
+      while (batch.length < n && this.queue.peek()?.payload === head.payload) batch.push(this.queue.shift() as QueuedCall);
       const wasIdle = worker.inflight.length === 0;
       worker.send(head.payload, batch);
       if (wasIdle) {
         worker.setActive(true);
-        if (worker.running === null) worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
+        if (worker.ready) this.startHead(worker);
+        else worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
       }
     }
     this.updateRssWatch();
@@ -138,33 +132,38 @@ export class WorkerPool extends EventEmitter {
     switch (message.type) {
       case "ready":
         worker.ready = true;
+        this.startHead(worker);
         return;
-      case "start": {
-        const running = worker.inflight.find((q) => q.call.callId === message.callId && q.payload.jobId === message.jobId && q.payload.executorId === message.executorId);
-        worker.running = running ?? null;
-        worker.runningSinceMs = Date.now();
-        if (running) worker.setTimer(running.payload.timeoutMs, () => worker.kill({ kind: "timeout", limitMs: running.payload.timeoutMs }));
-        this.emit("event", message satisfies ComputeEvent);
-        return;
-      }
       case "status":
         this.onStatus(worker, message.status);
         return;
     }
   }
 
+  /**
+   * The worker runs its calls in the order they were sent, so the head of its in-flight list is
+   * the call running now: arm that call's timeout and report it as started.
+   */
+  private startHead(worker: WorkerProcess): void {
+    const head = worker.inflight[0];
+    if (head === undefined || worker.running === head) return;
+    worker.running = head;
+    worker.runningSinceMs = Date.now();
+    const limitMs = head.payload.timeoutMs;
+    worker.setTimer(limitMs + START_SLACK_MS, () => worker.kill({ kind: "timeout", limitMs }));
+    const { executorId, jobId } = head.payload;
+    this.emit("event", { type: "start", executorId, jobId, callId: head.call.callId, attempt: head.call.attempt, workerStartMs: worker.runningSinceMs } satisfies ComputeEvent);
+  }
+
   private onStatus(worker: WorkerProcess, status: CallStatus): void {
     const i = worker.inflight.findIndex((q) => q.call.callId === status.callId && q.payload.jobId === status.jobId && q.payload.executorId === status.executorId);
     if (i >= 0) worker.inflight.splice(i, 1);
     worker.running = null;
-    if (worker.inflight.length === 0) {
-      worker.clearTimer();
-      worker.setActive(false);
-    } else {
-      worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
-    }
+    worker.clearTimer();
     this.emit("event", { type: "status", status } satisfies ComputeEvent);
+    if (worker.inflight.length === 0) worker.setActive(false);
     this.dispatch();
+    this.startHead(worker);
   }
 
   private onExit(worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
@@ -182,7 +181,7 @@ export class WorkerPool extends EventEmitter {
         requeue.push(q);
       }
     }
-    this.queue.unshift(...requeue);
+    this.queue.unshiftAll(requeue);
     this.dispatch();
   }
 

@@ -49,7 +49,7 @@ export class WorkerProcess {
   ) {
     this.memoryMb = memoryMb;
     this.child = fork(entry, [], {
-      execArgv: [`--max-old-space-size=${memoryMb}`],
+      execArgv: [`--max-old-space-size=${memoryMb}`, ...(process.env["TSWREN_WORKER_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["TSWREN_WORKER_PROF"]}`] : [])],
       serialization: "advanced",
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: { ...process.env, TSWREN_WORKER: "1" },
@@ -104,6 +104,22 @@ export class WorkerProcess {
     if (this.exited) return;
     this.killReason ??= reason;
     this.child.kill("SIGKILL");
+  }
+
+  /** Ask the worker to exit (killing it after `graceMs` or at once when busy); resolves when gone. */
+  shutdown(graceMs: number): Promise<void> {
+    if (this.exited) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      if (this.inflight.length > 0 || !this.child.connected) {
+        this.kill({ kind: "shutdown" });
+        return;
+      }
+      this.killReason = { kind: "shutdown" };
+      this.child.send({ type: "shutdown" } satisfies HostMessage);
+      this.setTimer(graceMs, () => this.child.kill("SIGKILL"));
+      this.timer?.unref();
+    });
   }
 
   /** Replace the running timer. */

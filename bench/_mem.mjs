@@ -1,0 +1,15 @@
+import { functionExecutor } from "tswren";
+const fx = functionExecutor({ dataCleaner: false, config: { localhost_storage: { storage_root: "/tmp/tswren-prof" } } });
+await fx.callAsync((x) => x, 0); await fx.getResult();
+const mb = () => { const m = process.memoryUsage(); return `rss ${(m.rss/2**20).toFixed(0)} heap ${(m.heapUsed/2**20).toFixed(0)} ext ${(m.external/2**20).toFixed(0)} ab ${(m.arrayBuffers/2**20).toFixed(0)}`; };
+console.log("start", mb());
+const items = Array.from({ length: Number(process.env.N ?? 100000) }, (_, i) => i);
+const t0 = performance.now();
+const fs = await fx.map((x) => x, items);
+console.log("submitted", mb(), performance.now() - t0);
+const iv = setInterval(() => console.log("during", mb(), fs.filter(f => f.done).length), 5000);
+await fx.getResult(fs);
+clearInterval(iv);
+console.log("done", mb(), performance.now() - t0);
+global.gc?.(); console.log("after gc", mb());
+await fx.close();
