@@ -9,6 +9,7 @@ import { ErrorCodes, TswrenError } from "./errors.js";
 import { ResponseFuture } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls } from "./invoker.js";
+import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor, MonitorSink } from "./monitor/monitor.js";
@@ -44,7 +45,8 @@ export interface JobRequest {
 interface JobRecord {
   futures: ResponseFuture[];
   base: Omit<InvocationPayload, "calls" | "hostSubmitMs">;
-  calls: CallSpec[];
+  /** Call specs by index, dropped once a call's final status arrived (retries need them until then). */
+  calls: Array<CallSpec | undefined>;
   maxAttempts: number;
 }
 
@@ -106,8 +108,11 @@ export class ExecutorCore implements MonitorSink {
   /** Upload what a job needs, create its futures and invoke its calls. */
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
-    const ids = { executorId: this.executorId, jobId };
-    const futures = req.calls.map((c) => new ResponseFuture({ ...ids, callId: c.callId }, hostJobCreateMs, req.producesOutput));
+    const table = new StatsTable(req.calls.length);
+    const futures = req.calls.map((_c, index) => {
+      table.set(index, "hostJobCreateMs", hostJobCreateMs);
+      return new ResponseFuture({ executorId: this.executorId, jobId, index }, table, req.producesOutput);
+    });
     const b = await this.backends();
     this.assertOpen();
     const { prefix, bucket } = b.storageRef;
@@ -155,6 +160,7 @@ export class ExecutorCore implements MonitorSink {
       this.retry(job, index, status.attempt + 1, future);
       return;
     }
+    job.calls[index] = undefined;
     this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
       future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
     });

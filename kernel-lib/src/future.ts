@@ -3,6 +3,8 @@
  * when the call's final status arrives, and keeps the call's stats, result, error and logs.
  */
 import { ErrorCodes, RemoteFunctionError, TswrenError, type ErrorCode } from "./errors.js";
+import { callId as formatCallId } from "./ids.js";
+import type { StatsTable } from "./job/stats-table.js";
 import type { CallStats, CallStatus, RemoteErrorInfo } from "./protocol.js";
 
 /** Life cycle of a call as the client sees it. */
@@ -22,32 +24,39 @@ const ERROR_CODES: Record<RemoteErrorInfo["kind"], ErrorCode> = {
 export class ResponseFuture<R = unknown> {
   readonly executorId: string;
   readonly jobId: string;
-  readonly callId: string;
   /** Index of the call in its job (the function's `ctx.id`). */
   readonly index: number;
-  /** Timestamps of the call (Lithops' host_* / worker_* stats), filled in as it progresses. */
-  stats: CallStats;
   /** Current attempt (1-based); a retry increases it. */
   attempt = 1;
   /** False for map calls of a mapReduce: `getResult()` returns only the reducer's value. */
   readonly producesOutput: boolean;
   /** True once `getResult()` has returned this future's value. */
   read = false;
+  private readonly table: StatsTable;
   private stateValue: FutureState = "new";
-  private value: R | undefined;
-  private errorValue: Error | undefined;
+  private value: R | undefined = undefined;
+  private errorValue: Error | undefined = undefined;
   private logText = "";
-  private workerIdValue: string | undefined;
-  private readonly waiters: Array<() => void> = [];
+  private workerIdValue: string | undefined = undefined;
+  private waiters: Array<() => void> | null = null;
 
-  /** @internal created by the executor */
-  constructor(ids: { executorId: string; jobId: string; callId: string }, hostJobCreateMs: number, producesOutput = true) {
+  /** @internal created by the executor; the job's stats live in `table` at row `index` */
+  constructor(ids: { executorId: string; jobId: string; index: number }, table: StatsTable, producesOutput = true) {
     this.executorId = ids.executorId;
     this.jobId = ids.jobId;
-    this.callId = ids.callId;
-    this.index = Number.parseInt(ids.callId, 10);
-    this.stats = { hostJobCreateMs, hostSubmitMs: 0 };
+    this.index = ids.index;
+    this.table = table;
     this.producesOutput = producesOutput;
+  }
+
+  /** Call id as used in storage keys, e.g. `00007`. */
+  get callId(): string {
+    return formatCallId(this.index);
+  }
+
+  /** Timestamps of the call (Lithops' host_* / worker_* stats), in ms since the epoch, as taken so far. */
+  get stats(): CallStats {
+    return this.table.row(this.index);
   }
 
   /** Where the call is in its life cycle. */
@@ -93,18 +102,18 @@ export class ResponseFuture<R = unknown> {
   /** Resolves once the call ended, whatever the outcome. */
   settled(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve) => this.onSettled(resolve));
   }
 
   /** @internal register a callback run once the call ended */
   onSettled(callback: () => void): void {
     if (this.done) callback();
-    else this.waiters.push(callback);
+    else (this.waiters ??= []).push(callback);
   }
 
   /** @internal */
   markInvoked(hostSubmitMs: number, attempt: number): void {
-    this.stats.hostSubmitMs = hostSubmitMs;
+    this.table.set(this.index, "hostSubmitMs", hostSubmitMs);
     this.attempt = attempt;
     this.stateValue = "invoked";
   }
@@ -112,18 +121,19 @@ export class ResponseFuture<R = unknown> {
   /** @internal */
   markRunning(workerStartMs: number): void {
     if (this.done) return;
-    this.stats.workerStartMs = workerStartMs;
+    this.table.set(this.index, "workerStartMs", workerStartMs);
     this.stateValue = "running";
   }
 
   /** @internal the final status arrived and its result (if any) was decoded */
   resolveWith(status: CallStatus, hostStatusDoneMs: number, value?: R): void {
-    this.stats = { ...status.stats, hostJobCreateMs: this.stats.hostJobCreateMs, hostSubmitMs: this.stats.hostSubmitMs, hostStatusDoneMs };
+    this.table.setWorkerStats(this.index, status.stats);
+    this.table.set(this.index, "hostStatusDoneMs", hostStatusDoneMs);
     this.logText = status.logs;
     this.workerIdValue = status.workerId;
     if (status.ok) {
       this.value = value;
-      this.stats.hostResultDoneMs = Date.now();
+      this.table.set(this.index, "hostResultDoneMs", Date.now());
       this.finish("success");
     } else {
       const info = status.error ?? { kind: "protocol", name: "Error", message: "status without error details" };
@@ -134,7 +144,7 @@ export class ResponseFuture<R = unknown> {
         call: { executorId: this.executorId, jobId: this.jobId, callId: this.callId },
         attempt: status.attempt,
       });
-      this.stats.hostResultDoneMs = hostStatusDoneMs;
+      this.table.set(this.index, "hostResultDoneMs", hostStatusDoneMs);
       this.finish("error");
     }
   }
@@ -148,6 +158,8 @@ export class ResponseFuture<R = unknown> {
 
   private finish(state: FutureState): void {
     this.stateValue = state;
-    for (const w of this.waiters.splice(0)) w();
+    const waiters = this.waiters;
+    this.waiters = null;
+    for (const w of waiters ?? []) w();
   }
 }

@@ -156,7 +156,11 @@ export function decodeStatus(text: string): CallStatus {
 }
 
 /** Messages from a local worker process to the pool over the IPC channel. */
-export type WorkerMessage = { type: "ready"; workerId: string } | { type: "status"; status: CallStatus };
+export type WorkerMessage =
+  | { type: "ready"; workerId: string }
+  | { type: "status"; status: CallStatus }
+  /** The worker will exit after this message and runs nothing more (calls sent to it were not started). */
+  | { type: "retiring"; reason: string };
 
 /** Messages from the pool to a local worker process. */
 export type HostMessage = { type: "invoke"; payload: InvocationPayload } | { type: "shutdown" };

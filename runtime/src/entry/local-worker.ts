@@ -11,6 +11,15 @@ import { runCall } from "../handler.js";
 const workerId = `local-${process.pid}`;
 const queue: InvocationPayload[] = [];
 let running = false;
+let retired = false;
+
+/** Tell the pool this worker runs nothing more, then leave. */
+function retire(reason: string): void {
+  retired = true;
+  queue.length = 0;
+  send({ type: "retiring", reason });
+  process.disconnect?.();
+}
 
 function send(message: WorkerMessage): void {
   process.send?.(message);
@@ -25,7 +34,7 @@ async function drain(): Promise<void> {
         const status = await runCall(payload, call, { workerId });
         send({ type: "status", status });
         if (workerShouldRetire()) {
-          process.disconnect?.();
+          retire("a function called process.exit");
           return;
         }
       }
@@ -38,6 +47,7 @@ async function drain(): Promise<void> {
 process.on("message", (message: HostMessage) => {
   switch (message.type) {
     case "invoke":
+      if (retired) return;
       queue.push(message.payload);
       drain().catch((err: unknown) => {
         process.stderr.write(`tswren worker ${workerId}: ${String(err)}\n`);

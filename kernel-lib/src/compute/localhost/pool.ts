@@ -115,7 +115,7 @@ export class WorkerPool extends EventEmitter {
 
   /** A worker of this memory size with room for more calls (idle ones first), or null. */
   private workerFor(memoryMb: number): WorkerProcess | null {
-    const usable = [...this.workers].filter((w) => !w.exited && w.killReason === null);
+    const usable = [...this.workers].filter((w) => !w.exited && !w.retiring && w.killReason === null);
     const idle = usable.find((w) => w.inflight.length === 0 && w.memoryMb === memoryMb);
     if (idle !== undefined) return idle;
     if (this.workers.size < this.options.workers) return this.spawn(memoryMb);
@@ -137,6 +137,11 @@ export class WorkerPool extends EventEmitter {
       case "status":
         this.onStatus(worker, message.status);
         return;
+      case "retiring":
+        worker.retiring = true;
+        worker.running = null;
+        worker.clearTimer();
+        return;
     }
   }
 
@@ -146,7 +151,7 @@ export class WorkerPool extends EventEmitter {
    */
   private startHead(worker: WorkerProcess): void {
     const head = worker.inflight[0];
-    if (head === undefined || worker.running === head) return;
+    if (head === undefined || worker.running === head || worker.retiring) return;
     worker.running = head;
     worker.runningSinceMs = Date.now();
     const limitMs = head.payload.timeoutMs;
@@ -174,7 +179,7 @@ export class WorkerPool extends EventEmitter {
     if (running !== null) this.failCall(running, describeWorkerEnd(worker, code, signal), worker.pid);
     const requeue: QueuedCall[] = [];
     for (const q of notStarted) {
-      q.dispatchFailures += running === null ? 1 : 0;
+      q.dispatchFailures += running === null && !worker.retiring ? 1 : 0;
       if (q.dispatchFailures >= MAX_DISPATCH_FAILURES) {
         this.failCall(q, { kind: "lost", name: "WorkerDied", message: `workers died ${q.dispatchFailures} times before the call could start; last: ${describeWorkerEnd(worker, code, signal).message}` }, worker.pid);
       } else {

@@ -30,6 +30,8 @@ export class WorkerProcess {
   running: QueuedCall | null = null;
   runningSinceMs = 0;
   ready = false;
+  /** The worker said it runs nothing more: calls still listed in `inflight` never started. */
+  retiring = false;
   exited = false;
   killReason: KillReason | null = null;
   stderrTail = "";
@@ -60,7 +62,7 @@ export class WorkerProcess {
     });
     this.child.on("message", (m: WorkerMessage) => onMessage(this, m));
     this.child.on("error", () => undefined);
-    this.child.once("exit", (code, signal) => {
+    this.child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
       this.clearTimer();
       onExit(this, code, signal);
@@ -110,7 +112,7 @@ export class WorkerProcess {
   shutdown(graceMs: number): Promise<void> {
     if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
-      this.child.once("exit", () => resolve());
+      this.child.once("close", () => resolve());
       if (this.inflight.length > 0 || !this.child.connected) {
         this.kill({ kind: "shutdown" });
         return;
