@@ -255,7 +255,13 @@ def run_measurement(kind, mode, count, timeout, base_dir, token, log_level,
         TOKEN_ENV: token,
         'PYTHONUNBUFFERED': '1',
     })
-    for var in ('LITHOPS_CONFIG', 'LITHOPS_CONFIG_FILE'):
+    # LITHOPS_CONFIG*: the config is the dict in run_worker, nothing else.
+    # PYTHONDONTWRITEBYTECODE (set in some sandboxes/CI images): Lithops
+    # copies itself without __pycache__ into $TMPDIR and every runner process
+    # imports it from there, so without bytecode caching each runner
+    # recompiles lithops; a normal install caches it after the first runner.
+    for var in ('LITHOPS_CONFIG', 'LITHOPS_CONFIG_FILE',
+                'PYTHONDONTWRITEBYTECODE'):
         env.pop(var, None)
 
     cmd = [sys.executable, os.path.abspath(__file__), '--_worker', kind, mode,
@@ -475,6 +481,10 @@ def main(argv=None):
                  "handler's job-manager thread to exit: without it lithops "
                  '3.8.0 localhost v2 deadlocks in a tight call_async/get_result '
                  'loop (consumers torn down, manager still set)')
+    if os.environ.get('PYTHONDONTWRITEBYTECODE'):
+        notes.append('PYTHONDONTWRITEBYTECODE was set; unset for the Lithops '
+                     'processes so its runners can use cached bytecode as on a '
+                     'normal install')
     notes.append('modes: single = localhost version 1 (one runner per job), '
                  'default = localhost version 2 (one runner process per call)')
     return emit(0 if ok else 2)

@@ -68,7 +68,7 @@ function program(print: Print): Command {
  * Run the CLI with `argv` (without node and script); returns the exit code.
  * @example await main(["hello"])
  */
-export async function main(argv: string[], print: Print = (l) => console.log(l)): Promise<number> {
+export async function main(argv: string[], print: Print = (l) => { console.log(l); }): Promise<number> {
   try {
     await program(print).parseAsync(argv, { from: "user" });
     return 0;

@@ -173,7 +173,7 @@ export class ExecutorCore implements MonitorSink {
     job.calls[index] = call;
     this.backends()
       .then((b) => this.invoke(b, job.base, [call], job.futures))
-      .catch((err: unknown) => future.failLocally(ErrorCodes.CALL_LOST, `its retry could not be invoked: ${String(err)}`, "error", err));
+      .catch((err: unknown) => { future.failLocally(ErrorCodes.CALL_LOST, `its retry could not be invoked: ${String(err)}`, "error", err); });
   }
 
   private async resolve(future: ResponseFuture, status: CallStatus, hostStatusDoneMs: number): Promise<void> {

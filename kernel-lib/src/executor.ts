@@ -21,7 +21,8 @@ import { progressFor } from "./progress/progress.js";
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
 
-type Items<T> = Iterable<T | ResponseFuture<T>> | AsyncIterable<T | ResponseFuture<T>>;
+/** Input items: values, or futures whose results become the items; `Partial` because `extraArgs` may complete them. */
+type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T | Partial<T> | ResponseFuture<T>>;
 
 /**
  * Runs functions over inputs on the configured compute backend.
@@ -100,10 +101,10 @@ export class FunctionExecutor {
   ): Promise<ResponseFuture[]> {
     let opts: MapReduceOptions;
     try {
-      opts = validateCallOptions<MapReduceOptions>("mapReduce", options, true);
+      opts = validateCallOptions("mapReduce", options, true);
       this.core.assertOpen();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(asError(err));
     }
     const mapJobId = this.core.nextJobId("M");
     const reduceJobId = this.core.nextJobId("R");
@@ -133,12 +134,12 @@ export class FunctionExecutor {
 
   private startJob<T, R>(kind: JobKind, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, options: CallOptions | undefined): Promise<ResponseFuture[]> {
     try {
-      const opts = validateCallOptions<CallOptions>(what, options);
+      const opts = validateCallOptions(what, options);
       this.core.assertOpen();
       const jobId = this.core.nextJobId(kind);
       return this.track(kind, this.submit(jobId, what, fn, iterdata, opts, true));
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(asError(err));
     }
   }
 
@@ -223,4 +224,8 @@ async function materialize<T>(what: string, iterdata: Items<T>): Promise<unknown
 /** Check that `value` can be sent, for callers that build inputs themselves. */
 export function assertSerializable(value: unknown, path = "input"): void {
   serializeValue(value, path);
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -102,7 +102,7 @@ export class ResponseFuture<R = unknown> {
   /** Resolves once the call ended, whatever the outcome. */
   settled(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((resolve) => this.onSettled(resolve));
+    return new Promise((resolve) => { this.onSettled(resolve); });
   }
 
   /** @internal register a callback run once the call ended */

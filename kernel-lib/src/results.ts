@@ -26,14 +26,14 @@ export async function collectResults(futures: readonly ResponseFuture[], options
     [, notDone] = await waitFutures(futures, {
       ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
-      onProgress: () => progress.update(),
+      onProgress: () => { progress.update(); },
     });
   } finally {
     progress.stop();
   }
   if (notDone.length > 0) {
     if (options.signal?.aborted) throw new TswrenError(ErrorCodes.CANCELLED, `getResult was aborted with ${notDone.length} of ${futures.length} calls still running`);
-    const first = notDone[0] as ResponseFuture;
+    const first = notDone[0];
     throw new TswrenError(
       ErrorCodes.WAIT_TIMEOUT,
       `getResult timed out after ${options.timeout} s with ${notDone.length} of ${futures.length} calls not done (first: ${first.executorId}/${first.jobId}/${first.callId}); raise \`timeout\` or call getResult again`,
@@ -44,7 +44,8 @@ export async function collectResults(futures: readonly ResponseFuture[], options
     const failed = futures.find((f) => f.error !== undefined);
     if (failed?.error) throw failed.error;
   }
-  const values = await Promise.all(futures.map((f) => (f.error ? null : f.result())));
+  const values: unknown[] = [];
+  for (const f of futures) values.push(f.error ? null : await f.result());
   for (const f of futures) f.read = true;
   return values;
 }

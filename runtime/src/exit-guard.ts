@@ -22,11 +22,13 @@ export function workerShouldRetire(): boolean {
 
 /** Run `fn` with `process.exit` replaced by a throw of {@link ProcessExitRequested}. */
 export async function withExitGuard<T>(fn: () => T | Promise<T>): Promise<T> {
+  // The original function object itself is put back afterwards, so it is kept unbound.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const realExit = process.exit;
   process.exit = ((code?: number | string | null): never => {
     exitRequested = true;
     throw new ProcessExitRequested(Number(code ?? 0));
-  }) as typeof process.exit;
+  });
   try {
     return await fn();
   } finally {

@@ -77,7 +77,7 @@ function applyEnv(extraEnv: Record<string, string>): () => void {
   Object.assign(process.env, extraEnv);
   return () => {
     for (const [k, v] of saved) {
-      if (v === undefined) delete process.env[k];
+      if (v === undefined) Reflect.deleteProperty(process.env, k);
       else process.env[k] = v;
     }
   };
@@ -89,7 +89,7 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
   hooks.onStart?.(call, stats.workerStartMs as number);
   const storage = await storageFor(payload.storage);
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error("call timed out")), payload.timeoutMs);
+  const timer = setTimeout(() => { abort.abort(new Error("call timed out")); }, payload.timeoutMs);
   timer.unref();
   const restoreEnv = applyEnv(payload.extraEnv);
   const logs = captureLogs(hooks.passThroughLogs ?? false);

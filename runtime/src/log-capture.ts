@@ -19,10 +19,13 @@ export function captureLogs(passThrough: boolean): LogCapture {
   const chunks: string[] = [];
   let size = 0;
   let truncated = false;
+  // The original methods are put back as they were and only ever called with their stream.
+  /* eslint-disable @typescript-eslint/unbound-method */
   const originals: Array<[NodeJS.WriteStream, Write]> = [
     [process.stdout, process.stdout.write],
     [process.stderr, process.stderr.write],
   ];
+  /* eslint-enable @typescript-eslint/unbound-method */
   for (const [stream, original] of originals) {
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
@@ -36,7 +39,7 @@ export function captureLogs(passThrough: boolean): LogCapture {
       if (passThrough) return (original as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
       if (callback) queueMicrotask(callback);
       return true;
-    }) as Write;
+    });
   }
   return {
     stop(): string {

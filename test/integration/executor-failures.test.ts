@@ -76,7 +76,7 @@ describe("never hang", () => {
       if (x === 1) process.kill(process.pid, "SIGKILL");
       return process.pid;
     }, [0, 1, 2, 3]);
-    const results = await fx.getResult(futures, { throwExcept: false });
+    const results = (await fx.getResult(futures, { throwExcept: false })) as Array<number | null>;
     expect(results[1]).toBeNull();
     expect(futures[1]?.error).toMatchObject({ code: "TSWREN_WORKER_CRASHED" });
     expect(futures[1]?.error?.message).toMatch(/SIGKILL/);

@@ -72,8 +72,9 @@ export interface TswrenConfig {
 
 /** Compile-time check: {@link TswrenConfig} has exactly the schema's sections. */
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-const sectionsMatchSchema: SameKeys<TswrenConfig, Schema> = true;
-void sectionsMatchSchema;
+type Assert<T extends true> = T;
+/** Compiles only while {@link TswrenConfig} and the schema list the same sections. */
+export type SectionsMatchSchema = Assert<SameKeys<TswrenConfig, Schema>>;
 
 /**
  * Where configuration comes from; every field is optional and defaults to the real process.

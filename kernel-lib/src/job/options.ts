@@ -52,8 +52,8 @@ function checkNumber(what: string, name: string, value: unknown, min: number, in
  * @param what - the call being checked, e.g. `map`
  * @throws TswrenError `TSWREN_BAD_OPTION`
  */
-export function validateCallOptions<T extends CallOptions>(what: string, options: unknown, mapReduce = false): T {
-  if (options === undefined) return {} as T;
+export function validateCallOptions(what: string, options: unknown, mapReduce = false): MapReduceOptions {
+  if (options === undefined) return {};
   if (!isPlainObject(options)) throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: options must be an object like { timeout: 60 }`);
   const allowed: readonly string[] = mapReduce ? MAP_REDUCE_OPTION_NAMES : CALL_OPTION_NAMES;
   for (const key of Object.keys(options)) {
@@ -75,7 +75,7 @@ export function validateCallOptions<T extends CallOptions>(what: string, options
   }
   const wait = options["reducerWaitLocal"];
   if (wait !== undefined && typeof wait !== "boolean") throw bad(what, "reducerWaitLocal", "must be true or false");
-  return options as T;
+  return options;
 }
 
 /**

@@ -36,7 +36,7 @@ export class StatsTable {
 
   /** One timestamp of one call, or undefined when not set yet. */
   get(index: number, field: StatsField): number | undefined {
-    const v = this.cells[index * FIELDS.length + COLUMN[field]] as number;
+    const v = this.cells[index * FIELDS.length + COLUMN[field]];
     return Number.isNaN(v) ? undefined : v;
   }
 

@@ -39,7 +39,7 @@ type Factory = (futures: readonly ResponseFuture[]) => ProgressDisplay;
 const quiet: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
 let factory: Factory = (futures) =>
-  process.stdout.isTTY === true && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+  process.stdout.isTTY && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
 
 /** A progress display for waiting on `futures`. */
 export function progressFor(futures: readonly ResponseFuture[]): ProgressDisplay {

@@ -21,7 +21,7 @@ export class TerminalProgress implements ProgressDisplay {
     );
     const c = countFutures(futures);
     this.bar.start(c.total, c.done + c.failed, { failed: c.failed, running: c.running });
-    this.ticker = setInterval(() => this.render(), 250);
+    this.ticker = setInterval(() => { this.render(); }, 250);
     this.ticker.unref();
   }
 

@@ -271,7 +271,8 @@ export class LocalhostStorage implements StorageBackend {
     await this.mkdirOnce(path.join(this.root, bucket));
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.createdDirs.clear();
+    return Promise.resolve();
   }
 }

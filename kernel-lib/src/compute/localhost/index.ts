@@ -65,10 +65,10 @@ export class LocalhostCompute implements ComputeBackend {
     this.shared = shared;
   }
 
-  async invoke(payload: InvocationPayload): Promise<InvokeReceipt> {
-    if (this.closed) throw new TswrenError(ErrorCodes.EXECUTOR_CLOSED, "the localhost backend was closed; create a new executor");
+  invoke(payload: InvocationPayload): Promise<InvokeReceipt> {
+    if (this.closed) return Promise.reject(new TswrenError(ErrorCodes.EXECUTOR_CLOSED, "the localhost backend was closed; create a new executor"));
     this.shared.pool.submit(payload);
-    return { activationId: `${payload.executorId}-${payload.jobId}-${payload.calls[0]?.callId ?? "none"}` };
+    return Promise.resolve({ activationId: `${payload.executorId}-${payload.jobId}-${payload.calls[0]?.callId ?? "none"}` });
   }
 
   onEvent(listener: (event: ComputeEvent) => void): () => void {

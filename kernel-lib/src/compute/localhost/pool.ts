@@ -81,8 +81,8 @@ export class WorkerPool extends EventEmitter {
     const worker = new WorkerProcess(
       this.options.entry,
       memoryMb,
-      (w, m) => this.onMessage(w, m),
-      (w, code, signal) => this.onExit(w, code, signal),
+      (w, m) => { this.onMessage(w, m); },
+      (w, code, signal) => { this.onExit(w, code, signal); },
     );
     this.workers.add(worker);
     return worker;
@@ -107,7 +107,7 @@ export class WorkerPool extends EventEmitter {
       if (wasIdle) {
         worker.setActive(true);
         if (worker.ready) this.startHead(worker);
-        else worker.setTimer(STALL_MS, () => worker.kill({ kind: "stall" }));
+        else worker.setTimer(STALL_MS, () => { worker.kill({ kind: "stall" }); });
       }
     }
     this.updateRssWatch();
@@ -155,7 +155,7 @@ export class WorkerPool extends EventEmitter {
     worker.running = head;
     worker.runningSinceMs = Date.now();
     const limitMs = head.payload.timeoutMs;
-    worker.setTimer(limitMs + START_SLACK_MS, () => worker.kill({ kind: "timeout", limitMs }));
+    worker.setTimer(limitMs + START_SLACK_MS, () => { worker.kill({ kind: "timeout", limitMs }); });
     const { executorId, jobId } = head.payload;
     this.emit("event", { type: "start", executorId, jobId, callId: head.call.callId, attempt: head.call.attempt, workerStartMs: worker.runningSinceMs } satisfies ComputeEvent);
   }
@@ -226,7 +226,7 @@ export class WorkerPool extends EventEmitter {
   private updateRssWatch(): void {
     const busy = [...this.workers].some((w) => w.inflight.length > 0);
     if (busy && this.rssTimer === null) {
-      this.rssTimer = setInterval(() => this.checkRss(), RSS_CHECK_MS);
+      this.rssTimer = setInterval(() => { this.checkRss(); }, RSS_CHECK_MS);
       this.rssTimer.unref();
     } else if (!busy) {
       this.stopRssWatch();

@@ -60,7 +60,7 @@ export class WorkerProcess {
     this.child.stderr?.on("data", (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
     });
-    this.child.on("message", (m: WorkerMessage) => onMessage(this, m));
+    this.child.on("message", (m: WorkerMessage) => { onMessage(this, m); });
     this.child.on("error", () => undefined);
     this.child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
       this.exited = true;
@@ -112,7 +112,7 @@ export class WorkerProcess {
   shutdown(graceMs: number): Promise<void> {
     if (this.exited) return Promise.resolve();
     return new Promise((resolve) => {
-      this.child.once("close", () => resolve());
+      this.child.once("close", () => { resolve(); });
       if (this.inflight.length > 0 || !this.child.connected) {
         this.kill({ kind: "shutdown" });
         return;
