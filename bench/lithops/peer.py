@@ -76,6 +76,8 @@ def wait_idle(fexec, limit=5.0):
     within a few iterations. Returns the seconds waited.
     """
     handler = fexec.compute_handler
+    if os.environ.get('TSWREN_LITHOPS_PEER_NO_IDLE_WAIT') == '1':
+        return 0.0  # to reproduce the race
     if not hasattr(handler, 'job_manager'):
         return 0.0
     t0 = time.perf_counter()

@@ -120,7 +120,6 @@ export class WorkerProcess {
       this.killReason = { kind: "shutdown" };
       this.child.send({ type: "shutdown" } satisfies HostMessage);
       this.setTimer(graceMs, () => this.child.kill("SIGKILL"));
-      this.timer?.unref();
     });
   }
 
