@@ -47,7 +47,7 @@ describe("the tswren CLI", () => {
   it("main() returns a non-zero code for an unknown command", async () => {
     const lines: string[] = [];
     const saved = process.stderr.write.bind(process.stderr);
-    process.stderr.write = (() => true) as typeof process.stderr.write;
+    process.stderr.write = (() => true);
     try {
       expect(await main(["no-such-command"], (l) => lines.push(l))).not.toBe(0);
     } finally {
