@@ -1,0 +1,216 @@
+/**
+ * A real MinIO S3 server for tests, one per call, on 127.0.0.1.
+ *
+ * `startMinio()` builds MinIO once through `minio.sh install` (cached in
+ * `$TSWREN_SERVICES_DIR/bin`, default `~/.cache/tswren-services/bin`), then starts it on free
+ * ports with a fresh temporary data directory and random root credentials, and resolves when
+ * `/minio/health/live` answers 200. `stop()` ends the server and removes the directory.
+ *
+ * The server never outlives the test process: it runs under `minio.sh supervise`, which holds
+ * the read end of a pipe whose write end only this process holds. When this process exits in
+ * any way (normal exit, uncaught error, SIGTERM, even SIGKILL) the pipe reaches EOF and the
+ * supervisor kills MinIO and removes its data directory. `stop()` closes the same pipe.
+ *
+ * Clients must use path-style addressing (`forcePathStyle: true` in `@aws-sdk/client-s3`).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** A running MinIO server. */
+export interface MinioServer {
+  /** `http://127.0.0.1:<port>`: use with `forcePathStyle: true`. */
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  /** Kills the server and removes its data directory. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "minio.sh");
+const REGION = "us-east-1";
+const READY_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+const TAIL_BYTES = 8_192;
+
+let installing: Promise<string> | undefined;
+
+/** Runs `minio.sh install` (once per process) and returns the binary's path. */
+function installMinio(): Promise<string> {
+  installing ??= new Promise<string>((resolve, reject) => {
+    const child = spawn("bash", [SCRIPT, "install"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => (out += chunk));
+    child.on("error", (err) => reject(new Error(`cannot run ${SCRIPT}: ${err.message}`)));
+    child.on("close", (code, signal) => {
+      const bin = out.trim().split("\n").pop() ?? "";
+      if (code === 0 && bin) resolve(bin);
+      else reject(new Error(`${SCRIPT} install failed (${signal ?? `exit ${String(code)}`}); its stderr above says why`));
+    });
+  });
+  installing.catch(() => {
+    installing = undefined; // a later call may try again
+  });
+  return installing;
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === "object") resolve(address.port);
+        else reject(new Error("could not pick a free port"));
+      });
+    });
+  });
+}
+
+/** The last `TAIL_BYTES` of everything the server printed, for error messages. */
+class Tail {
+  private text = "";
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-TAIL_BYTES);
+  }
+  toString(): string {
+    return this.text.trim() || "(no output)";
+  }
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function healthy(endpoint: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${endpoint}/minio/health/live`, { signal: AbortSignal.timeout(2_000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
+    super(message);
+  }
+}
+
+async function launch(bin: string): Promise<MinioServer> {
+  const port = await freePort();
+  let consolePort = await freePort();
+  while (consolePort === port) consolePort = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "tswren-minio-"));
+  const accessKey = `tswren${randomBytes(8).toString("hex")}`;
+  const secretKey = randomBytes(24).toString("hex");
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("MINIO_")) env[k] = v;
+  Object.assign(env, {
+    MINIO_ROOT_USER: accessKey,
+    MINIO_ROOT_PASSWORD: secretKey,
+    MINIO_SITE_REGION: REGION,
+    MINIO_BROWSER: "off",
+    MINIO_UPDATE: "off",
+    MINIO_CI_CD: "on",
+  });
+  const args = [
+    SCRIPT, "supervise", dir, "--",
+    bin, "server", "--anonymous",
+    "--address", `127.0.0.1:${port}`,
+    "--console-address", `127.0.0.1:${consolePort}`,
+    "--certs-dir", path.join(dir, "certs"),
+    path.join(dir, "data"),
+  ];
+  // Same process group as this process (not detached): a Ctrl-C in a terminal reaches it too.
+  const child = spawn("bash", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+  const tail = new Tail();
+  child.stdout.setEncoding("utf8").on("data", (c: string) => tail.push(c));
+  child.stderr.setEncoding("utf8").on("data", (c: string) => tail.push(c));
+  child.stdin.on("error", () => {}); // EPIPE if the supervisor is already gone
+  let spawnError: Error | undefined;
+  child.on("error", (err) => (spawnError = err));
+
+  // Belt and braces for a normal exit: the pipe closes anyway when this process ends.
+  const onExit = (): void => {
+    child.kill("SIGTERM");
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  process.once("exit", onExit);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      child.stdin.end(); // EOF: the supervisor kills minio and removes `dir`
+      const done = await Promise.race([exited(child).then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+      if (!done) {
+        child.kill("SIGKILL");
+        await exited(child);
+      }
+      process.removeListener("exit", onExit);
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    })());
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (spawnError) {
+      await stop();
+      throw new StartupError(`cannot start minio: ${spawnError.message}`, false);
+    }
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      const output = tail.toString();
+      throw new StartupError(
+        `minio exited during startup (${child.signalCode ?? `exit ${String(child.exitCode)}`}); its output ends with:\n${output}`,
+        /address already in use/i.test(output),
+      );
+    }
+    if (await healthy(endpoint)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new StartupError(
+        `minio did not answer ${endpoint}/minio/health/live within ${READY_TIMEOUT_MS / 1000} s; its output ends with:\n${tail.toString()}`,
+        false,
+      );
+    }
+    await sleep(200);
+  }
+  return { endpoint, accessKey, secretKey, region: REGION, stop };
+}
+
+/**
+ * Builds MinIO if needed (the first build takes minutes) and starts a fresh server.
+ * Rejects with the server's output when it does not become healthy within 60 s.
+ */
+export async function startMinio(): Promise<MinioServer> {
+  const bin = await installMinio();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch(bin);
+    } catch (err) {
+      // A free port can be taken between picking it and minio binding it: pick again.
+      if (err instanceof StartupError && err.portInUse && attempt < 3) continue;
+      throw err;
+    }
+  }
+}
