@@ -67,7 +67,7 @@ export class FunctionExecutor {
   /** A storage client on this executor's storage backend and bucket. */
   async storage(): Promise<Storage> {
     const b = await this.core.backends();
-    return new Storage(b.storage, b.storageRef.bucket);
+    return new Storage(b.storage, b.storageRef.bucket, { prefix: b.storageRef.prefix, executorId: this.executorId });
   }
 
   /**

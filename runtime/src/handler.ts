@@ -103,7 +103,7 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
       jobId: payload.jobId,
       executorId: payload.executorId,
       attempt: call.attempt,
-      storage: new Storage(storage, payload.storage.bucket),
+      storage: new Storage(storage, payload.storage.bucket, { prefix: payload.storage.prefix, executorId: payload.executorId }),
       signal: abort.signal,
     };
     stats.workerFuncStartMs = Date.now();

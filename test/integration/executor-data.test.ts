@@ -106,3 +106,21 @@ describe("bad input fails fast and writes nothing", () => {
     expect(() => functionExecutor({ retries: -1 })).toThrow(/retries/);
   });
 });
+
+describe("cloud objects: data passed between calls by reference", () => {
+  it("a call stores an object and a later call reads it through the reference; clean() removes it", async () => {
+    const own = testExecutor(tempDir("cloudobjects"));
+    try {
+      const producers = await own.map(async (n: number, ctx) => ctx.storage.putCloudObject(`payload ${n}`), [1, 2]);
+      const consumers = await own.map(async (ref: { backend: string; bucket: string; key: string }, ctx) => (await ctx.storage.getCloudObject(ref)).toString(), producers);
+      expect(await own.getResult(consumers)).toEqual(["payload 1", "payload 2"]);
+      const refs = (await own.getResult(producers)) as Array<{ key: string }>;
+      expect(refs[0]?.key).toMatch(new RegExp(`^tswren\\.jobs/${own.executorId}/cloudobjects/`));
+      const storage = await own.storage();
+      await own.clean();
+      await expect(storage.getCloudObject(refs[0] as never)).rejects.toMatchObject({ code: "TSWREN_NO_SUCH_KEY" });
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -2,13 +2,26 @@
  * `Storage`: the user-facing client of the object store, used from notebooks and from inside
  * functions (`ctx.storage`). It wraps one {@link StorageBackend} with a default bucket.
  */
+import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { ByteRange, ObjectInfo, StorageBackend } from "./backend.js";
+import { executorPrefix } from "./keys.js";
 
-/** A reference to an object in storage, to pass data between calls by reference. */
+/**
+ * A reference to an object in storage, to pass data between calls by reference: return it from
+ * one call and read it in another with `ctx.storage.getCloudObject(ref)`. Plain data, so it
+ * travels as an input or a result.
+ */
 export interface CloudObjectRef {
+  readonly backend: string;
   readonly bucket: string;
   readonly key: string;
+}
+
+/** Where temporary objects of one executor live (deleted by its `clean()`). */
+export interface StorageScope {
+  prefix: string;
+  executorId: string;
 }
 
 /** Options of {@link Storage.get}. */
@@ -28,14 +41,17 @@ export class Storage {
   readonly bucket: string;
   /** @internal */
   readonly backend: StorageBackend;
+  private readonly scope: StorageScope | undefined;
 
   /**
    * @param backend - the storage backend to use
    * @param bucket - the default bucket
+   * @param scope - the executor whose `clean()` deletes the cloud objects put through this client
    */
-  constructor(backend: StorageBackend, bucket: string) {
+  constructor(backend: StorageBackend, bucket: string, scope?: StorageScope) {
     this.backend = backend;
     this.bucket = bucket;
+    this.scope = scope;
   }
 
   /** Name of the storage backend, e.g. `localhost`. */
@@ -81,5 +97,31 @@ export class Storage {
   /** Delete many objects; missing keys are ignored. */
   deleteMany(keys: readonly string[], bucket = this.bucket): Promise<void> {
     return this.backend.deleteMany(bucket, keys);
+  }
+
+  /**
+   * Store `body` and return a reference to it. Without `key`, the object goes under the
+   * executor's temporary prefix and is deleted by its `clean()`.
+   * @example
+   * const ref = await ctx.storage.putCloudObject(JSON.stringify(partial));
+   * return ref; // a later call: (await ctx.storage.getCloudObject(ref)).toString()
+   */
+  async putCloudObject(body: Uint8Array | string, key?: string, bucket = this.bucket): Promise<CloudObjectRef> {
+    const scope = this.scope === undefined ? "tswren.cloudobjects/" : `${executorPrefix(this.scope.prefix, this.scope.executorId)}cloudobjects/`;
+    const finalKey = key ?? `${scope}${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`;
+    await this.backend.put(bucket, finalKey, body);
+    return { backend: this.backend.name, bucket, key: finalKey };
+  }
+
+  /** Read the object a {@link CloudObjectRef} points to. @throws TswrenError `TSWREN_NO_SUCH_KEY` */
+  getCloudObject(ref: CloudObjectRef, options: GetOptions = {}): Promise<Buffer> {
+    return this.backend.get(ref.bucket, ref.key, options.range);
+  }
+
+  /** Delete the objects some {@link CloudObjectRef}s point to. */
+  async deleteCloudObjects(refs: readonly CloudObjectRef[]): Promise<void> {
+    const byBucket = new Map<string, string[]>();
+    for (const r of refs) byBucket.set(r.bucket, [...(byBucket.get(r.bucket) ?? []), r.key]);
+    for (const [bucket, keys] of byBucket) await this.backend.deleteMany(bucket, keys);
   }
 }
