@@ -18,6 +18,8 @@ export const ErrorCodes = {
   NO_SUCH_BUCKET: "TSWREN_NO_SUCH_BUCKET",
   BAD_KEY: "TSWREN_BAD_KEY",
   STORAGE: "TSWREN_STORAGE",
+  STORAGE_CREDENTIALS: "TSWREN_STORAGE_CREDENTIALS",
+  STORAGE_UNREACHABLE: "TSWREN_STORAGE_UNREACHABLE",
   REMOTE_FUNCTION: "TSWREN_REMOTE_FUNCTION",
   WORKER_CRASHED: "TSWREN_WORKER_CRASHED",
   WORKER_EXITED: "TSWREN_WORKER_EXITED",
@@ -29,6 +31,8 @@ export const ErrorCodes = {
   EXECUTOR_CLOSED: "TSWREN_EXECUTOR_CLOSED",
   UNKNOWN_BACKEND: "TSWREN_UNKNOWN_BACKEND",
   PROTOCOL: "TSWREN_PROTOCOL",
+  /** An http(s) data source (`objects("https://…")`) answered with an error or could not be reached. */
+  HTTP: "TSWREN_HTTP",
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

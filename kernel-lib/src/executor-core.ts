@@ -40,6 +40,7 @@ export interface JobRequest {
   retries: number;
   extraEnv: Record<string, string>;
   producesOutput: boolean;
+  inputKind: "value" | "part";
 }
 
 interface JobRecord {
@@ -128,6 +129,7 @@ export class ExecutorCore implements MonitorSink {
       jobId,
       funcKey,
       dataKey,
+      inputKind: req.inputKind,
       timeoutMs: req.timeoutMs,
       memoryMb: req.memoryMb,
       extraEnv: req.extraEnv,

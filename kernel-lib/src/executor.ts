@@ -8,7 +8,11 @@ import { ExecutorCore } from "./executor-core.js";
 import { ResponseFuture } from "./future.js";
 import { newExecutorId, type JobKind } from "./ids.js";
 import { captureFunction } from "./job/capture/index.js";
-import { mergeExtraArgs, validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
+import { isObjectsInput, type ObjectsInput } from "./data/objects.js";
+import type { PartSpec } from "./data/partitioner.js";
+import { resolveItems, type Iterdata } from "./job/items.js";
+import { validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
+import { reduceCalls } from "./job/reduce.js";
 import { prepareInputs } from "./job/prepare.js";
 import { serializeValue } from "./serialize.js";
 import { executorOverrides, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
@@ -22,7 +26,7 @@ import { progressFor } from "./progress/progress.js";
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
 
 /** Input items: values, or futures whose results become the items; `Partial` because `extraArgs` may complete them. */
-type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T | Partial<T> | ResponseFuture<T>>;
+type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T | Partial<T> | ResponseFuture<T>> | ObjectsInput;
 
 /**
  * Runs functions over inputs on the configured compute backend.
@@ -109,13 +113,21 @@ export class FunctionExecutor {
     const mapJobId = this.core.nextJobId("M");
     const reduceJobId = this.core.nextJobId("R");
     const run = async (): Promise<ResponseFuture[]> => {
+      if (opts.reducerOnePerObject === true && !isObjectsInput(iterdata)) {
+        throw new TswrenError(ErrorCodes.BAD_OPTION, "mapReduce: reducerOnePerObject applies only to objects(...) input");
+      }
       const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
-      const mapFutures = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
+      const { futures: mapFutures, parts } = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
       if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
-      const maxAttempts = (opts.retries ?? this.core.config.tswren.retries) + 1;
-      const callIds = mapFutures.map((f) => f.callId);
-      const calls = [{ callId: "00000", attempt: 1, input: { kind: "reduce" as const, mapJobId, mapCallIds: callIds, maxAttempts, waitRemote: opts.reducerWaitLocal !== true } }];
-      const reduceFutures = await this.core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true });
+      const calls = reduceCalls({
+        mapJobId,
+        mapCallIds: mapFutures.map((f) => f.callId),
+        parts,
+        onePerObject: opts.reducerOnePerObject === true,
+        maxAttempts: (opts.retries ?? this.core.config.tswren.retries) + 1,
+        waitRemote: opts.reducerWaitLocal !== true,
+      });
+      const reduceFutures = await this.core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true, inputKind: "value" });
       return [...mapFutures, ...reduceFutures];
     };
     return this.track("R", run());
@@ -137,7 +149,7 @@ export class FunctionExecutor {
       const opts = validateCallOptions(what, options);
       this.core.assertOpen();
       const jobId = this.core.nextJobId(kind);
-      return this.track(kind, this.submit(jobId, what, fn, iterdata, opts, true));
+      return this.track(kind, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
     } catch (err) {
       return Promise.reject(asError(err));
     }
@@ -150,12 +162,21 @@ export class FunctionExecutor {
     return futures;
   }
 
-  private async submit<T, R>(jobId: string, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, opts: CallOptions, producesOutput: boolean): Promise<ResponseFuture[]> {
+  private async submit<T, R>(
+    jobId: string,
+    what: string,
+    fn: UserFunction<T, R>,
+    iterdata: Items<T>,
+    opts: CallOptions,
+    producesOutput: boolean,
+  ): Promise<{ futures: ResponseFuture[]; parts: PartSpec[] | null }> {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
-    const items = mergeExtraArgs(what, await materialize(what, iterdata), opts.extraArgs);
+    const env = { storage: async () => (await this.core.backends()).storage, localFiles: this.core.config.tswren.backend === "localhost" };
+    const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
-    const { calls, blob } = prepareInputs(items);
-    return this.core.submitJob(jobId, { ...this.limits(opts), kind: jobId[0] as JobKind, captured, calls, blob, producesOutput });
+    const { calls, blob } = prepareInputs(job.items);
+    const futures = await this.core.submitJob(jobId, { ...this.limits(opts), kind: jobId[0] as JobKind, captured, calls, blob, producesOutput, inputKind: job.inputKind });
+    return { futures, parts: job.inputKind === "part" ? job.items : null };
   }
 
   /**
@@ -207,18 +228,6 @@ export class FunctionExecutor {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-async function materialize<T>(what: string, iterdata: Items<T>): Promise<unknown[]> {
-  if (iterdata === null || iterdata === undefined || (typeof iterdata !== "object" && typeof iterdata !== "string")) {
-    throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata must be an array or iterable of items; got ${iterdata === null ? "null" : typeof iterdata}`);
-  }
-  if (typeof iterdata === "string") {
-    throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata is a string; pass an array of items, e.g. [${JSON.stringify(iterdata)}]`);
-  }
-  const items: unknown[] = [];
-  for await (const item of iterdata as AsyncIterable<unknown>) items.push(item instanceof ResponseFuture ? await item.result() : item);
-  return items;
 }
 
 /** Check that `value` can be sent, for callers that build inputs themselves. */

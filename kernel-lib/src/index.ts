@@ -13,6 +13,8 @@ export type { GetResultOptions } from "./results.js";
 export type { WaitOptions, ReturnWhen } from "./wait.js";
 export type { CallContext } from "./context.js";
 export { ResponseFuture } from "./future.js";
+export { objects, ObjectsInput } from "./data/objects.js";
+export { CloudObject } from "./data/cloud-object.js";
 export type { FutureState } from "./future.js";
 export type { CallStats } from "./protocol.js";
 export { Storage } from "./storage/storage.js";

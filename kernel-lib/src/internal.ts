@@ -31,4 +31,6 @@ export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js
 export { Storage } from "./storage/storage.js";
 export { loadFunctionBundle, bundleModuleHashes } from "./job/function-bundle.js";
 export { TSWREN_VERSION } from "./version.js";
+export { openPart } from "./data/cloud-object.js";
+export type { PartSpec } from "./data/partitioner.js";
 export type { CallContext } from "./context.js";

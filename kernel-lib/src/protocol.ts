@@ -79,6 +79,8 @@ export interface InvocationPayload {
   funcKey: string;
   /** Storage key of the job's input blob, when some inputs are not inline. */
   dataKey: string | null;
+  /** `value`: inputs are the items; `part`: inputs are part specs of `objects(...)`, opened as CloudObjects. */
+  inputKind: "value" | "part";
   calls: CallSpec[];
   /** Per-call time limit. */
   timeoutMs: number;

@@ -23,6 +23,8 @@ import type {
   ResultRef,
   StorageBackend,
 } from "tswren/internal";
+import { openPart } from "tswren/internal";
+import type { PartSpec } from "tswren/internal";
 import { loadFunction } from "./function-cache.js";
 import { captureLogs } from "./log-capture.js";
 import { readReduceInput } from "./reduce-input.js";
@@ -53,15 +55,20 @@ async function readInput(storage: StorageBackend, payload: InvocationPayload, ca
   const input = call.input;
   switch (input.kind) {
     case "inline":
-      return deserializeValue(input.bytes);
+      return asItem(payload, storage, deserializeValue(input.bytes));
     case "range": {
       if (payload.dataKey === null) throw new Error("protocol: a ranged input without a data key");
       const bytes = await storage.get(payload.storage.bucket, payload.dataKey, { start: input.start, end: input.end - 1 });
-      return deserializeValue(bytes);
+      return asItem(payload, storage, deserializeValue(bytes));
     }
     case "reduce":
       return readReduceInput(storage, payload.storage, payload.executorId, input, signal);
   }
+}
+
+/** The item the function receives: the value itself, or a CloudObject for a part of `objects(...)`. */
+function asItem(payload: InvocationPayload, storage: StorageBackend, value: unknown): unknown {
+  return payload.inputKind === "part" ? openPart(value as PartSpec, storage) : value;
 }
 
 async function storeResult(storage: StorageBackend, payload: InvocationPayload, call: CallSpec, value: unknown): Promise<ResultRef> {

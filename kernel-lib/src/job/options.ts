@@ -3,6 +3,7 @@
  * unknown option or a bad value is an error naming the option and the fix, before anything runs.
  */
 import { closestName } from "../config/suggest.js";
+import { validateChunkOptions } from "../data/partitioner.js";
 import { ErrorCodes, TswrenError } from "../errors.js";
 
 /** Options of one job (`map`, `callAsync`, `mapReduce`). */
@@ -19,16 +20,22 @@ export interface CallOptions {
   capture?: Record<string, unknown>;
   /** Environment variables set while the function runs. */
   extraEnv?: Record<string, string>;
+  /** With `objects(...)` input: bytes per part (each object gets `ceil(size / chunkSize)` parts). */
+  chunkSize?: number;
+  /** With `objects(...)` input: parts per object (wins over `chunkSize`). */
+  chunkNumber?: number;
 }
 
 /** Options of `mapReduce`: the map options plus how the reducer waits. */
 export interface MapReduceOptions extends CallOptions {
   /** Wait for the map results on the client, then start the reducer (default false: it waits remotely). */
   reducerWaitLocal?: boolean;
+  /** With `objects(...)` input: one reducer per object, each given that object's part results in part order. */
+  reducerOnePerObject?: boolean;
 }
 
-const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv"] as const;
-const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal"] as const;
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber"] as const;
+const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal", "reducerOnePerObject"] as const;
 
 function bad(what: string, option: string, message: string): TswrenError {
   return new TswrenError(ErrorCodes.BAD_OPTION, `${what}: option \`${option}\` ${message}`);
@@ -73,8 +80,11 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
   for (const [k, v] of Object.entries(env ?? {})) {
     if (typeof v !== "string") throw bad(what, `extraEnv.${k}`, `must be a string; got ${typeof v}`);
   }
-  const wait = options["reducerWaitLocal"];
-  if (wait !== undefined && typeof wait !== "boolean") throw bad(what, "reducerWaitLocal", "must be true or false");
+  for (const name of ["reducerWaitLocal", "reducerOnePerObject"] as const) {
+    const flag = options[name];
+    if (flag !== undefined && typeof flag !== "boolean") throw bad(what, name, "must be true or false");
+  }
+  validateChunkOptions({ chunkSize: options["chunkSize"] as number | undefined, chunkNumber: options["chunkNumber"] as number | undefined });
   return options;
 }
 
