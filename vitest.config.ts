@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: false,
+    globalSetup: ["./test/global-setup.ts"],
     reporters: ["default"],
   },
 });

@@ -12,7 +12,16 @@ const STORAGE_BACKENDS: Record<string, Factory> = {
     const { LocalhostStorage } = await import("./localhost.js");
     return new LocalhostStorage({ storage_root: String(config["storage_root"]) });
   },
+  s3: (config) => s3Backend("s3", config),
+  ibm_cos: (config) => s3Backend("ibm_cos", config),
+  minio: (config) => s3Backend("minio", config),
 };
+
+/** An S3-compatible backend from its config section; loads the AWS SDK on first use. */
+async function s3Backend(section: "s3" | "ibm_cos" | "minio", config: Record<string, unknown>): Promise<StorageBackend> {
+  const { S3Storage, s3StorageOptions } = await import("./s3.js");
+  return new S3Storage(s3StorageOptions(section, config));
+}
 
 /** Names of the storage backends this build knows. */
 export function storageBackendNames(): string[] {
