@@ -80,8 +80,26 @@ export class ExecutorCore implements MonitorSink {
 
   /** The backends, created and connected on first use. */
   backends(): Promise<Backends> {
-    this.backendsPromise ??= this.createBackends();
+    if (this.backendsPromise === null) {
+      const created = this.createBackends();
+      this.backendsPromise = created;
+      // A failed start (bad credentials, storage down) is reported to the caller and tried
+      // again on the next use, rather than cached forever.
+      created.catch(() => {
+        if (this.backendsPromise === created) this.backendsPromise = null;
+      });
+    }
     return this.backendsPromise;
+  }
+
+  /** The backends when they started successfully, else null (for clean-up paths). */
+  private async startedBackends(): Promise<Backends | null> {
+    if (this.backendsPromise === null) return null;
+    try {
+      return await this.backendsPromise;
+    } catch {
+      return null;
+    }
   }
 
   private async createBackends(): Promise<Backends> {
@@ -207,8 +225,8 @@ export class ExecutorCore implements MonitorSink {
 
   /** Delete every key this executor wrote (never other data). Returns how many. */
   async clean(): Promise<number> {
-    if (this.backendsPromise === null) return 0;
-    const b = await this.backendsPromise;
+    const b = await this.startedBackends();
+    if (b === null) return 0;
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
@@ -221,8 +239,8 @@ export class ExecutorCore implements MonitorSink {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled(this.submissions.map((s) => s.futures));
-    if (this.backendsPromise === null) return;
-    const b = await this.backendsPromise;
+    const b = await this.startedBackends();
+    if (b === null) return;
     b.compute.cancelPending?.(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     b.monitor.stop();

@@ -18,6 +18,7 @@ const ERROR_CODES: Record<RemoteErrorInfo["kind"], ErrorCode> = {
   timeout: ErrorCodes.TIMEOUT,
   lost: ErrorCodes.CALL_LOST,
   protocol: ErrorCodes.PROTOCOL,
+  storage: ErrorCodes.STORAGE,
 };
 
 /** Handle of one call. @typeParam R - the function's result type */

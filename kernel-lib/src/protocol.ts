@@ -96,7 +96,7 @@ export interface InvocationPayload {
 /** Error of a failed call, as written by the worker. */
 export interface RemoteErrorInfo {
   /** The kind: a throw in user code, or how the worker failed. */
-  kind: "exception" | "crash" | "exit" | "oom" | "timeout" | "lost" | "protocol";
+  kind: "exception" | "crash" | "exit" | "oom" | "timeout" | "lost" | "protocol" | "storage";
   name: string;
   message: string;
   stack?: string;

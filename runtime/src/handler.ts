@@ -143,6 +143,13 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
   };
   stats.workerEndMs = Date.now();
   const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
-  await storage.put(payload.storage.bucket, key, encodeStatus(status));
+  try {
+    await storage.put(payload.storage.bucket, key, encodeStatus(status));
+  } catch (err) {
+    // The status could not be stored: report the call as failed (on channels that do not go
+    // through storage) rather than losing it or killing the worker.
+    const message = `the call's status could not be written to storage: ${err instanceof Error ? err.message : String(err)}`;
+    return { ...status, ok: false, result: undefined, error: { kind: "storage", name: "StorageError", message } };
+  }
   return status;
 }

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buffer, text } from "node:stream/consumers";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CONFIG_SCHEMA } from "../../kernel-lib/src/config/schema.js";
 import { TswrenError } from "../../kernel-lib/src/errors.js";
 import { IbmIamTokenProvider } from "../../kernel-lib/src/storage/ibm-iam.js";
@@ -16,23 +16,8 @@ import { createStorageBackend } from "../../kernel-lib/src/storage/registry.js";
 import { S3Storage, s3StorageOptions } from "../../kernel-lib/src/storage/s3.js";
 import { storageContract } from "../contract/storage.contract.js";
 import type { MinioEndpoint } from "../global-setup.js";
-import { startMinio, type MinioServer } from "../services/minio.js";
-
-let ownMinio: MinioServer | undefined;
-let minioReady: Promise<MinioEndpoint> | undefined;
-/** The suite's MinIO (global setup), or one started for this file when there is none. */
-function suiteMinio(): Promise<MinioEndpoint> {
-  minioReady ??= (async () => inject("minio") ?? (ownMinio = await startMinio()))();
-  return minioReady;
-}
-afterAll(async () => {
-  await ownMinio?.stop();
-});
-
-const minioSection = (m: MinioEndpoint): Record<string, unknown> => ({
-  endpoint: m.endpoint, access_key_id: m.accessKey, secret_access_key: m.secretKey, region: m.region,
-});
-const freshBucket = (tag: string): string => `tswren-${tag}-${randomBytes(4).toString("hex")}`;
+import { startMinio } from "../services/minio.js";
+import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 
 /** A port on 127.0.0.1 that nothing listens on. */
 async function closedPort(): Promise<number> {

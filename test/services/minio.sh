@@ -84,7 +84,7 @@ cmd_install() {
   local tmp_bin buildlog start rc ticker
   tmp_bin="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
   buildlog="$SERVICES_DIR/minio-build.log"
-  log "building minio $MINIO_VERSION with go $(go env GOVERSION) (first build: ~10 min on 2 cores; log: $buildlog)"
+  log "building minio $MINIO_VERSION with go $(go env GOVERSION) (first build: ~4 min on 2 cores; log: $buildlog)"
   start=$SECONDS
   # A heartbeat so that a long, quiet compile does not look hung in CI logs.
   # (It kills its own sleep when stopped, and never holds stdout, so `$(minio.sh install)` returns.)
