@@ -38,21 +38,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const server = await startMinio();
   const { endpoint, accessKey, secretKey, region } = server;
   project.provide("minio", { endpoint, accessKey, secretKey, region });
-  return () => stopWithoutLingeringTimer(() => server.stop());
-}
-
-/**
- * Call `stop`, unref-ing the timers it creates synchronously. `MinioServer.stop()` races the
- * server's exit against a 15 s `setTimeout` that it never clears; in vitest's main process that
- * timer keeps the run alive ("close timed out after 10000ms") long after MinIO has exited.
- */
-function stopWithoutLingeringTimer(stop: () => Promise<void>): Promise<void> {
-  const original = globalThis.setTimeout;
-  const unrefd = (...args: Parameters<typeof setTimeout>): ReturnType<typeof setTimeout> => original(...args).unref();
-  globalThis.setTimeout = Object.assign(unrefd, original);
-  try {
-    return stop();
-  } finally {
-    globalThis.setTimeout = original;
-  }
+  return () => server.stop();
 }

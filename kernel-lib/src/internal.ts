@@ -32,5 +32,7 @@ export { Storage } from "./storage/storage.js";
 export { loadFunctionBundle, bundleModuleHashes } from "./job/function-bundle.js";
 export { TSWREN_VERSION } from "./version.js";
 export { openPart } from "./data/cloud-object.js";
+export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
+export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";

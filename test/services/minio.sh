@@ -79,6 +79,7 @@ cmd_install() {
       printf '%s\n' "$MINIO_BIN"
       return 0
     fi
+    rm -rf "$BIN_DIR"/.build.* # left by a build that was killed (we hold the lock)
   fi
 
   local tmp_bin buildlog start rc ticker
@@ -197,7 +198,7 @@ cmd_stop() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     log "stopped minio (pid $pid)"
   fi
   rm -rf "$RUN_DIR"

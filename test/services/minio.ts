@@ -162,7 +162,10 @@ async function launch(bin: string): Promise<MinioServer> {
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       child.stdin.end(); // EOF: the supervisor kills minio and removes `dir`
-      const done = await Promise.race([exited(child).then(() => true), sleep(STOP_TIMEOUT_MS).then(() => false)]);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS)));
+      const done = await Promise.race([exited(child).then(() => true), timedOut]);
+      clearTimeout(timer);
       if (!done) {
         child.kill("SIGKILL");
         await exited(child);
