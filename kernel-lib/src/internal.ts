@@ -9,6 +9,8 @@ export {
   LOG_LIMIT_BYTES,
   encodeStatus,
   decodeStatus,
+  encodePayload,
+  decodePayload,
 } from "./protocol.js";
 export type {
   CallStats,
@@ -17,6 +19,7 @@ export type {
   CallSpec,
   StorageRef,
   InvocationPayload,
+  InvocationPayloadJson,
   RemoteErrorInfo,
   ResultRef,
   CallStatus,

@@ -157,6 +157,36 @@ export function decodeStatus(text: string): CallStatus {
   return status;
 }
 
+/** JSON-safe form of an {@link InvocationPayload}: inline input bytes become base64 strings. */
+export type InvocationPayloadJson = Omit<InvocationPayload, "calls"> & {
+  calls: Array<Omit<CallSpec, "input"> & { input: Exclude<CallSpec["input"], { kind: "inline" }> | { kind: "inline"; base64: string } }>;
+};
+
+/** Encode a payload for JSON transports (OpenWhisk, Knative, AMQP). */
+export function encodePayload(payload: InvocationPayload): InvocationPayloadJson {
+  return {
+    ...payload,
+    calls: payload.calls.map((c) =>
+      c.input.kind === "inline" ? { ...c, input: { kind: "inline", base64: Buffer.from(c.input.bytes).toString("base64") } } : { ...c, input: c.input },
+    ),
+  };
+}
+
+/**
+ * Decode a payload received as JSON. Only data is read from it.
+ * @throws TypeError when it is not a payload of this protocol version
+ */
+export function decodePayload(json: unknown): InvocationPayload {
+  const p = json as InvocationPayloadJson;
+  if (typeof p !== "object" || p === null || p.protocolVersion !== PROTOCOL_VERSION || !Array.isArray(p.calls)) {
+    throw new TypeError(`not a tswren v${PROTOCOL_VERSION} invocation payload`);
+  }
+  return {
+    ...p,
+    calls: p.calls.map((c) => (c.input.kind === "inline" ? { ...c, input: { kind: "inline", bytes: Buffer.from(c.input.base64, "base64") } } : { ...c, input: c.input })),
+  };
+}
+
 /** Messages from a local worker process to the pool over the IPC channel. */
 export type WorkerMessage =
   | { type: "ready"; workerId: string }
