@@ -20,6 +20,7 @@ export type {
   StorageRef,
   InvocationPayload,
   InvocationPayloadJson,
+  RemoteInvokeRequest,
   RemoteErrorInfo,
   ResultRef,
   CallStatus,

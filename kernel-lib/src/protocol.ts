@@ -91,6 +91,28 @@ export interface InvocationPayload {
   storage: StorageRef;
   hostJobCreateMs: number;
   hostSubmitMs: number;
+  /**
+   * Write a `start` key when a call is picked up (backends without a direct channel: the
+   * storage monitor uses it to time calls out from their real start).
+   */
+  startMarkers?: boolean;
+}
+
+/**
+ * The remote invoker: one activation that holds a whole job and invokes its calls from inside
+ * the platform, so the client's submit time does not grow with the number of calls.
+ */
+export interface RemoteInvokeRequest {
+  protocolVersion: typeof PROTOCOL_VERSION;
+  kind: "remote-invoke";
+  /** The job's calls, JSON-encoded. */
+  payload: InvocationPayloadJson;
+  /** Calls per activation the fan-out sends. */
+  callsPerActivation: number;
+  /** Activations the fan-out keeps in flight at once. */
+  concurrency: number;
+  /** How the fan-out reaches the platform (credentials: never logged). */
+  platform: { apihost: string; namespace: string; action: string; apiKey?: string; bearerToken?: string; insecure: boolean };
 }
 
 /** Error of a failed call, as written by the worker. */
