@@ -12,7 +12,8 @@ import { invokeCalls } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import { DirectMonitor } from "./monitor/direct.js";
-import type { Monitor, MonitorSink } from "./monitor/monitor.js";
+import type { Monitor } from "./monitor/monitor.js";
+import { StoragePollMonitor, type PollSink, type WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION } from "./protocol.js";
 import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
@@ -26,8 +27,16 @@ export interface Backends {
   compute: ComputeBackend;
   storage: StorageBackend;
   storageRef: StorageRef;
-  monitor: Monitor;
+  /** Every monitor in use: the backend's own channel and/or storage polling. */
+  monitors: Monitor[];
+  /** The storage monitor, when the backend does not report every call itself. */
+  poller: StoragePollMonitor | null;
 }
+
+/** Time after a call's own timeout before a silent call counts as lost. */
+const LOST_GRACE_MS = 10_000;
+/** Allowance for an accepted activation to start (platform queueing, cold start). */
+const START_ALLOWANCE_MS = 60_000;
 
 /** Everything needed to submit one job. */
 export interface JobRequest {
@@ -49,10 +58,12 @@ interface JobRecord {
   /** Call specs by index, dropped once a call's final status arrived (retries need them until then). */
   calls: Array<CallSpec | undefined>;
   maxAttempts: number;
+  /** Calls one invocation carries (deadlines of calls queued behind others in an activation). */
+  callsPerInvocation: number;
 }
 
 /** Internal state of one executor. */
-export class ExecutorCore implements MonitorSink {
+export class ExecutorCore implements PollSink {
   readonly executorId: string;
   readonly config: TswrenConfig;
   /** Job submissions in call order; each resolves to the job's futures. */
@@ -110,12 +121,13 @@ export class ExecutorCore implements MonitorSink {
     await storage.ensureBucket(t.storage_bucket);
     const compute = await createComputeBackend(t.backend, this.computeSection());
     const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
-    if (!compute.capabilities.directChannel) {
-      throw new TswrenError(ErrorCodes.UNKNOWN_BACKEND, `backend ${compute.name} needs storage monitoring, which arrives with the serverless backends`);
-    }
-    const monitor = new DirectMonitor(compute, this.executorId, this);
-    monitor.start();
-    return { compute, storage, storageRef, monitor };
+    const monitors: Monitor[] = [];
+    const direct = compute.capabilities.directChannel && t.monitoring === "auto";
+    if (direct) monitors.push(new DirectMonitor(compute, this.executorId, this));
+    const poller = direct && compute.capabilities.reportsEveryCall ? null : new StoragePollMonitor(storage, storageRef, this.executorId, this);
+    if (poller !== null) monitors.push(poller);
+    for (const m of monitors) m.start();
+    return { compute, storage, storageRef, monitors, poller };
   }
 
   private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
@@ -154,7 +166,8 @@ export class ExecutorCore implements MonitorSink {
       storage: b.storageRef,
       hostJobCreateMs,
     };
-    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1 });
+    const perInvocation = b.compute.callsPerInvocation ?? 1;
+    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1 });
     await this.invoke(b, base, req.calls, futures);
     return futures;
   }
@@ -162,7 +175,49 @@ export class ExecutorCore implements MonitorSink {
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[]): Promise<void> {
     const hostSubmitMs = Date.now();
     for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
-    await invokeCalls(b.compute, { ...base, hostSubmitMs }, calls);
+    await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls);
+    b.poller?.nudge();
+  }
+
+  /** Calls not ended yet, by job, with their deadlines (for the storage monitor). */
+  watchedCalls(): Map<string, WatchedCall[]> {
+    const out = new Map<string, WatchedCall[]>();
+    for (const [jobId, job] of this.jobs) {
+      const pending = job.futures.filter((f) => !f.done && f.status !== "new");
+      if (pending.length === 0) continue;
+      out.set(jobId, pending.map((f) => this.watched(job, f)));
+    }
+    return out;
+  }
+
+  private watched(job: JobRecord, f: ResponseFuture): WatchedCall {
+    const stats = f.stats;
+    const timeoutMs = job.base.timeoutMs;
+    const started = stats.workerStartMs !== undefined;
+    const deadlineMs = started
+      ? (stats.workerStartMs as number) + timeoutMs + LOST_GRACE_MS
+      : stats.hostSubmitMs + timeoutMs * job.callsPerInvocation + START_ALLOWANCE_MS + LOST_GRACE_MS;
+    return { callId: f.callId, attempt: f.attempt, deadlineMs, started };
+  }
+
+  onLost(jobId: string, callId: string, attempt: number, message: string): void {
+    const job = this.jobs.get(jobId);
+    const future = job?.futures[Number.parseInt(callId, 10)];
+    if (job === undefined || future === undefined || future.done || future.attempt !== attempt) return;
+    const now = Date.now();
+    this.onStatus({
+      protocolVersion: PROTOCOL_VERSION,
+      executorId: this.executorId,
+      jobId,
+      callId,
+      attempt,
+      ok: false,
+      error: { kind: "lost", name: "CallLost", message },
+      stats: { ...future.stats, workerEndMs: now },
+      logs: "",
+      workerId: "unknown",
+      runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: "unknown" },
+    });
   }
 
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {
@@ -243,7 +298,7 @@ export class ExecutorCore implements MonitorSink {
     if (b === null) return;
     b.compute.cancelPending?.(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
-    b.monitor.stop();
+    for (const m of b.monitors) m.stop();
     if (this.config.tswren.data_cleaner) await this.clean();
     await b.compute.close();
     await b.storage.close();

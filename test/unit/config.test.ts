@@ -56,7 +56,7 @@ describe("sources", () => {
       storage_bucket: "tswren-data",
       storage_prefix: "tswren.jobs",
       data_cleaner: true,
-      monitoring: "storage",
+      monitoring: "auto",
       retries: 0,
       retry_sleeps: [1, 5],
       log_level: "warn",

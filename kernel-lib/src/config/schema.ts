@@ -116,8 +116,8 @@ export const CONFIG_SCHEMA = {
         description: "Delete a job's data when the executor is cleaned up.",
       },
       monitoring: {
-        type: "enum", values: ["storage", "rabbitmq"], default: "storage",
-        description: "How the client learns call status: polling storage or RabbitMQ messages.",
+        type: "enum", values: ["auto", "storage", "rabbitmq"], default: "auto",
+        description: "How the client learns call status: `auto` uses the backend's own channel when it has one (localhost IPC, Knative responses) with storage polling as fallback, `storage` always polls storage, `rabbitmq` uses RabbitMQ messages.",
       },
       retries: {
         type: "int", min: 0, default: 0,
