@@ -5,7 +5,7 @@
 // Flags: --gib N (data size, default 1), --small N (objects for the partition figure, default
 // 10000), --reps N (interleaved repetitions, best of each compared; default 3).
 import { build } from "esbuild";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -88,6 +88,7 @@ async function rawGets(storage, parts, parallel) {
       for await (const chunk of stream) bytes += chunk.length;
     }
   }));
+  if (process.env.TSWREN_BENCH_DEBUG) console.log("debug raw per part ms", ((performance.now() - t0) / parts.length) * parallel);
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
@@ -105,30 +106,22 @@ try {
 
   await fx.callAsync((x) => x, 0);
   await fx.getResult();
+  // The counting kernel is WebAssembly SIMD (bench/kernels/wordcount.wat, assembled here with
+  // wabt); its bytes travel with the function as a captured value.
+  const wabt = await (await import("wabt")).default();
+  const wasm = new Uint8Array(wabt.parseWat("wordcount.wat", readFileSync(path.join(here, "kernels/wordcount.wat"), "utf8"), { simd: true }).toBinary({}).buffer);
   const wordCount = async (obj) => {
-    // A part starts and ends at line boundaries, so no word spans two parts. Words are counted
-    // four bytes at a time (SWAR): a word starts at a non-space byte whose previous byte is a space.
+    // A part starts and ends at line boundaries, so no word spans two parts.
+    const { mem, count, lastSpace } = new WebAssembly.Instance(new WebAssembly.Module(wasm)).exports;
+    const view = new Uint8Array(mem.buffer);
+    lastSpace.value = 1;
     let words = 0;
-    let carry = 0x80; // 0x80 when the previous byte was a space; the byte before a part counts as one
-    const zero = (v) => ~(((v & 0x7f7f7f7f) + 0x7f7f7f7f) | v | 0x7f7f7f7f);
-    const byte = (c) => {
-      const space = c === 32 || c === 10 || c === 9 || c === 13;
-      if (!space && carry !== 0) words++;
-      carry = space ? 0x80 : 0;
-    };
     for await (const chunk of await obj.stream()) {
-      let i = 0;
-      while (i < chunk.length && ((chunk.byteOffset + i) & 3) !== 0) byte(chunk[i++]);
-      const n4 = (chunk.length - i) >>> 2;
-      const u32 = new Uint32Array(chunk.buffer, chunk.byteOffset + i, n4);
-      for (let j = 0; j < n4; j++) {
-        const x = u32[j];
-        const sp = (zero(x ^ 0x20202020) | zero(x ^ 0x0a0a0a0a) | zero(x ^ 0x09090909) | zero(x ^ 0x0d0d0d0d)) & 0x80808080;
-        const starts = ~sp & ((sp << 8) | carry) & 0x80808080;
-        words += Math.imul((starts >>> 7) & 0x01010101, 0x01010101) >>> 24;
-        carry = (sp >>> 24) & 0x80;
+      for (let o = 0; o < chunk.length; o += 1 << 20) {
+        const piece = chunk.subarray(o, Math.min(chunk.length, o + (1 << 20)));
+        view.set(piece, 0);
+        words += count(piece.length);
       }
-      for (i += n4 * 4; i < chunk.length; i++) byte(chunk[i]);
     }
     return words;
   };
@@ -139,8 +132,13 @@ try {
   };
   const timed = async (fn) => {
     const t = performance.now();
-    const futures = await fx.map(fn, objects(`s3://${BUCKET}/words/`), { chunkSize: CHUNK });
+    const futures = await fx.map(fn, objects(`s3://${BUCKET}/words/`), { chunkSize: CHUNK, capture: { wasm } });
     const values = await fx.getResult(futures);
+    if (process.env.TSWREN_BENCH_DEBUG) {
+      const st = futures.map((f) => f.stats);
+      const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
+      console.log("debug", { func: med(st.map((x) => x.workerFuncEndMs - x.workerFuncStartMs)), startToFunc: med(st.map((x) => x.workerFuncStartMs - x.workerStartMs)), funcToEnd: med(st.map((x) => x.workerEndMs - x.workerFuncEndMs)), endToHost: med(st.map((x) => x.hostStatusDoneMs - x.workerEndMs)), submitToStart: med(st.map((x) => x.workerStartMs - x.hostSubmitMs)) });
+    }
     return { seconds: (performance.now() - t) / 1000, total: values.reduce((a, b) => a + b, 0), calls: futures.length };
   };
   const parts = await partition(objects(`s3://${BUCKET}/words/`), { storage, localFiles: false }, { chunkSize: CHUNK });
