@@ -1,25 +1,58 @@
-// Builds the runtime's entry points into single files with esbuild and places the local worker
-// where the `tswren` package (kernel-lib) looks for it.
+// Builds the runtime's entry points with esbuild into runtime/dist, and copies them where the
+// `tswren` package (kernel-lib) looks for them (kernel-lib/dist/runtime):
+//
+// - local-worker.mjs      the localhost pool worker (ESM; npm packages stay external)
+// - action.cjs            the OpenWhisk action (CommonJS, exports `main`; one file with everything
+//                         inside: tswren internals, @aws-sdk/client-s3, the openwhisk client);
+//                         `.cjs` here because these folders are `"type": "module"`
+// - openwhisk-action.zip  the `nodejs:20` action's code: that file as `action.js`, and a
+//                         package.json whose `main` is `action.js`
+// - action-proxy.mjs      the OpenWhisk action proxy (/init + /run), one file
+// - http-server.mjs       the Knative / Code Engine / Cloud Run HTTP server, one file
 import { build } from "esbuild";
-import { cp, mkdir } from "node:fs/promises";
+import { zipSync } from "fflate";
+import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, "dist");
+const entry = (name) => path.join(here, "src/entry", `${name}.ts`);
+const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, logLevel: "warning", outdir: out };
+/** Lets bundled CommonJS code `require` Node built-ins from an ES module. */
+const requireShim = 'import { createRequire as __tswrenCreateRequire } from "node:module"; const require = __tswrenCreateRequire(import.meta.url);';
+/** OpenWhisk's limit on an action's code. */
+const ACTION_CODE_LIMIT_BYTES = 48 * 1024 * 1024;
 
-await build({
-  entryPoints: { "local-worker": path.join(here, "src/entry/local-worker.ts") },
-  outdir: out,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  outExtension: { ".js": ".mjs" },
-  packages: "external",
-  sourcemap: true,
-  logLevel: "warning",
-});
+await rm(out, { recursive: true, force: true });
+await Promise.all([
+  build({ ...common, entryPoints: { "local-worker": entry("local-worker") }, format: "esm", outExtension: { ".js": ".mjs" }, packages: "external" }),
+  build({ ...common, entryPoints: { action: entry("action") }, format: "cjs", outExtension: { ".js": ".cjs" }, sourcemap: false }),
+  build({
+    ...common,
+    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server") },
+    format: "esm",
+    outExtension: { ".js": ".mjs" },
+    banner: { js: requireShim },
+  }),
+]);
+
+const { version } = JSON.parse(await readFile(path.join(here, "../kernel-lib/package.json"), "utf8"));
+const manifest = { name: "tswren-openwhisk-action", version, private: true, main: "action.js" };
+const zip = zipSync(
+  {
+    "package.json": new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+    "action.js": new Uint8Array(await readFile(path.join(out, "action.cjs"))),
+  },
+  { level: 9 },
+);
+await writeFile(path.join(out, "openwhisk-action.zip"), zip);
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
+const bundleBytes = (await stat(path.join(out, "action.cjs"))).size;
+console.log(`runtime: action bundle ${mb(bundleBytes)}, openwhisk-action.zip ${mb(zip.length)} (OpenWhisk code limit ${mb(ACTION_CODE_LIMIT_BYTES)})`);
+if (zip.length > ACTION_CODE_LIMIT_BYTES / 4) throw new Error(`openwhisk-action.zip is ${mb(zip.length)}: too close to OpenWhisk's code limit`);
+
 const target = path.join(here, "../kernel-lib/dist/runtime");
 await mkdir(target, { recursive: true });
 await cp(out, target, { recursive: true });

@@ -1,8 +1,11 @@
 /**
  * The `tswren` command line: `tswren hello` runs a call and a small map on the configured
- * backend and prints where they ran; `tswren clean` deletes job data left in storage.
+ * backend and prints where they ran; `tswren clean` deletes job data left in storage;
+ * `tswren runtime deploy|list|delete` manages the serverless runtime and `tswren logs <job>`
+ * prints a job's function logs (both in `cli-runtime.ts`).
  */
 import { Command, CommanderError } from "commander";
+import { registerRuntimeCommands } from "./cli-runtime.js";
 import { loadConfig } from "./config/index.js";
 import { TswrenError } from "./errors.js";
 import { FunctionExecutor } from "./executor.js";
@@ -61,6 +64,7 @@ function program(print: Print): Command {
     .command("clean")
     .description("delete tswren job data (function bundles, inputs, statuses, outputs) from storage")
     .action(() => clean(print));
+  registerRuntimeCommands(cmd, print);
   return cmd;
 }
 

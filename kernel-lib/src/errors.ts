@@ -33,6 +33,18 @@ export const ErrorCodes = {
   PROTOCOL: "TSWREN_PROTOCOL",
   /** An http(s) data source (`objects("https://…")`) answered with an error or could not be reached. */
   HTTP: "TSWREN_HTTP",
+  /** The compute platform refused the credentials (HTTP 401/403, or IAM refused the key). */
+  COMPUTE_CREDENTIALS: "TSWREN_COMPUTE_CREDENTIALS",
+  /** The compute platform could not be reached (network errors after bounded retries). */
+  COMPUTE_UNREACHABLE: "TSWREN_COMPUTE_UNREACHABLE",
+  /** The compute platform kept throttling (HTTP 429) with no invocation accepted for a long time. */
+  COMPUTE_THROTTLED: "TSWREN_COMPUTE_THROTTLED",
+  /** The compute platform refused a request or answered something unexpected. */
+  COMPUTE: "TSWREN_COMPUTE",
+  /** The deployed runtime is of another tswren version than the client. */
+  RUNTIME_VERSION: "TSWREN_RUNTIME_VERSION",
+  /** The runtime (action zip, deployed action) is not there. */
+  RUNTIME_MISSING: "TSWREN_RUNTIME_MISSING",
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

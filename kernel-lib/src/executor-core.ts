@@ -50,6 +50,8 @@ export interface JobRequest {
   extraEnv: Record<string, string>;
   producesOutput: boolean;
   inputKind: "value" | "part";
+  /** Use the remote invoker (undefined: the backend's default). */
+  remoteInvoker?: boolean;
 }
 
 interface JobRecord {
@@ -119,7 +121,7 @@ export class ExecutorCore implements PollSink {
     const storageConfig = (this.config as unknown as Record<string, Record<string, unknown>>)[storageSection] ?? {};
     const storage = await createStorageBackend(t.storage, storageConfig);
     await storage.ensureBucket(t.storage_bucket);
-    const compute = await createComputeBackend(t.backend, this.computeSection());
+    const compute = await createComputeBackend(t.backend, this.computeSection(), { retrySleepsS: t.retry_sleeps });
     const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
     const monitors: Monitor[] = [];
     const direct = compute.capabilities.directChannel && t.monitoring === "auto";
@@ -168,14 +170,14 @@ export class ExecutorCore implements PollSink {
     };
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1 });
-    await this.invoke(b, base, req.calls, futures);
+    await this.invoke(b, base, req.calls, futures, req.remoteInvoker ?? b.compute.remoteInvokerByDefault ?? false);
     return futures;
   }
 
-  private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[]): Promise<void> {
+  private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {
     const hostSubmitMs = Date.now();
     for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
-    await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls);
+    await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote });
     b.poller?.nudge();
   }
 

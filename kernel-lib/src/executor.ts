@@ -175,7 +175,16 @@ export class FunctionExecutor {
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
     const { calls, blob } = prepareInputs(job.items);
-    const futures = await this.core.submitJob(jobId, { ...this.limits(opts), kind: jobId[0] as JobKind, captured, calls, blob, producesOutput, inputKind: job.inputKind });
+    const futures = await this.core.submitJob(jobId, {
+      ...this.limits(opts),
+      kind: jobId[0] as JobKind,
+      captured,
+      calls,
+      blob,
+      producesOutput,
+      inputKind: job.inputKind,
+      ...(opts.remoteInvoker !== undefined ? { remoteInvoker: opts.remoteInvoker } : {}),
+    });
     return { futures, parts: job.inputKind === "part" ? job.items : null };
   }
 

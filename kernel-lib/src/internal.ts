@@ -35,6 +35,7 @@ export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js
 export { Storage } from "./storage/storage.js";
 export { loadFunctionBundle, bundleModuleHashes } from "./job/function-bundle.js";
 export { TSWREN_VERSION } from "./version.js";
+export { RUNTIME_DEPLOY_COMMAND, runtimeVersionMismatch, checkRuntimeVersion } from "./runtime-version.js";
 export { openPart } from "./data/cloud-object.js";
 export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";

@@ -20,18 +20,29 @@ export function workerShouldRetire(): boolean {
   return exitRequested;
 }
 
-/** Run `fn` with `process.exit` replaced by a throw of {@link ProcessExitRequested}. */
+let guarded = 0;
+let realExit: typeof process.exit | null = null;
+
+/**
+ * Run `fn` with `process.exit` replaced by a throw of {@link ProcessExitRequested}. Guards may
+ * overlap (calls running at once): the real `process.exit` is back when the last one ends.
+ */
 export async function withExitGuard<T>(fn: () => T | Promise<T>): Promise<T> {
-  // The original function object itself is put back afterwards, so it is kept unbound.
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const realExit = process.exit;
-  process.exit = ((code?: number | string | null): never => {
-    exitRequested = true;
-    throw new ProcessExitRequested(Number(code ?? 0));
-  });
+  if (guarded++ === 0) {
+    // The original function object itself is put back afterwards, so it is kept unbound.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    realExit = process.exit;
+    process.exit = ((code?: number | string | null): never => {
+      exitRequested = true;
+      throw new ProcessExitRequested(Number(code ?? 0));
+    });
+  }
   try {
     return await fn();
   } finally {
-    process.exit = realExit;
+    if (--guarded === 0 && realExit !== null) {
+      process.exit = realExit;
+      realExit = null;
+    }
   }
 }

@@ -35,6 +35,11 @@ import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
 export interface HandlerHooks {
   /** A call was picked up (before its function is loaded). */
   onStart?(call: CallSpec, workerStartMs: number): void;
+  /**
+   * Awaited before the call's function is loaded, with the call's storage (entry points use it to
+   * write the call's `start` key). A throw fails the call: the error goes into its status.
+   */
+  beforeCall?(call: CallSpec, storage: StorageBackend, workerStartMs: number): Promise<void>;
   /** Also write captured logs to the real stdout/stderr (platform log collection). */
   passThroughLogs?: boolean;
   /** Identifies this worker / activation in statuses. */
@@ -92,6 +97,16 @@ function applyEnv(extraEnv: Record<string, string>): () => void {
 
 /** Run one call of an invocation and write its status; never throws for user-code failures. */
 export async function runCall(payload: InvocationPayload, call: CallSpec, hooks: HandlerHooks): Promise<CallStatus> {
+  const { status, storage } = await executeCall(payload, call, hooks);
+  return persistStatus(storage, payload, status);
+}
+
+/**
+ * Run one call without storing its status yet (callers that overlap the status write with the
+ * next call use this with {@link persistStatus}).
+ * @returns the call's status (with `workerEndMs` set) and the storage to write it to
+ */
+export async function executeCall(payload: InvocationPayload, call: CallSpec, hooks: HandlerHooks): Promise<{ status: CallStatus; storage: StorageBackend }> {
   const stats: CallStats = { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerStartMs: Date.now() };
   hooks.onStart?.(call, stats.workerStartMs as number);
   const storage = await storageFor(payload.storage);
@@ -102,6 +117,7 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
   const logs = captureLogs(hooks.passThroughLogs ?? false);
   let outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo };
   try {
+    await hooks.beforeCall?.(call, storage, stats.workerStartMs as number);
     const fn = await loadFunction(storage, payload.storage, payload.executorId, payload.funcKey);
     const item = await readInput(storage, payload, call, abort.signal);
     const ctx: CallContext = {
@@ -116,7 +132,7 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
     stats.workerFuncStartMs = Date.now();
     let value: unknown;
     try {
-      value = await withExitGuard(() => fn(item, ctx));
+      value = await logs.run(() => withExitGuard(() => fn(item, ctx)));
     } finally {
       stats.workerFuncEndMs = Date.now();
     }
@@ -142,12 +158,19 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
   };
   stats.workerEndMs = Date.now();
-  const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
+  return { status, storage };
+}
+
+/**
+ * Write a call's status to storage.
+ * @returns the status, or when it could not be stored, an error status saying so (for channels
+ *   that do not go through storage) rather than losing the call or killing the worker
+ */
+export async function persistStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<CallStatus> {
+  const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, status.callId);
   try {
     await storage.put(payload.storage.bucket, key, encodeStatus(status));
   } catch (err) {
-    // The status could not be stored: report the call as failed (on channels that do not go
-    // through storage) rather than losing it or killing the worker.
     const message = `the call's status could not be written to storage: ${err instanceof Error ? err.message : String(err)}`;
     return { ...status, ok: false, result: undefined, error: { kind: "storage", name: "StorageError", message } };
   }

@@ -38,6 +38,13 @@ export interface ComputeBackend {
   readonly callsPerInvocation?: number;
   /** Hand one invocation (one or more calls) to the platform; resolves once it is accepted. */
   invoke(payload: InvocationPayload): Promise<InvokeReceipt>;
+  /**
+   * Only with `capabilities.remoteInvoker`: one invocation holding the whole job, fanned out
+   * from inside the platform in activations of `callsPerActivation` calls.
+   */
+  invokeRemote?(payload: InvocationPayload, callsPerActivation: number): Promise<InvokeReceipt>;
+  /** The backend's config asks for the remote invoker by default (e.g. `openwhisk.remote_invoker`). */
+  readonly remoteInvokerByDefault?: boolean;
   /** Subscribe to worker events (only when `capabilities.directChannel`); returns unsubscribe. */
   onEvent?(listener: (event: ComputeEvent) => void): () => void;
   /** Drop calls of this executor that have not started yet (best effort); returns how many. */

@@ -5,7 +5,13 @@
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ComputeBackend } from "./backend.js";
 
-type Factory = (config: Record<string, unknown>) => Promise<ComputeBackend>;
+/** Settings a backend may need from outside its own config section. */
+export interface ComputeContext {
+  /** `tswren.retry_sleeps` (seconds): back-off pauses when the platform throttles. */
+  retrySleepsS?: readonly number[];
+}
+
+type Factory = (config: Record<string, unknown>, context: ComputeContext) => Promise<ComputeBackend>;
 
 const COMPUTE_BACKENDS: Record<string, Factory> = {
   localhost: async (config) => {
@@ -13,7 +19,19 @@ const COMPUTE_BACKENDS: Record<string, Factory> = {
     const workers = config["worker_processes"];
     return new LocalhostCompute(typeof workers === "number" ? { worker_processes: workers } : {});
   },
+  openwhisk: (config, context) => whiskBackend("openwhisk", config, context),
+  ibm_cf: (config, context) => whiskBackend("ibm_cf", config, context),
+  knative: async (config) => {
+    const { KnativeCompute } = await import("./knative.js");
+    return new KnativeCompute(config);
+  },
 };
+
+/** An OpenWhisk-API backend; loads the `openwhisk` client on first use. */
+async function whiskBackend(section: "openwhisk" | "ibm_cf", config: Record<string, unknown>, context: ComputeContext): Promise<ComputeBackend> {
+  const { OpenWhiskCompute } = await import("./openwhisk/index.js");
+  return new OpenWhiskCompute(config, { section, ...(context.retrySleepsS !== undefined ? { retrySleepsS: context.retrySleepsS } : {}) });
+}
 
 /** Names of the compute backends this build knows. */
 export function computeBackendNames(): string[] {
@@ -22,15 +40,16 @@ export function computeBackendNames(): string[] {
 
 /**
  * Create a compute backend by name from its config section.
+ * @param context - settings from outside the section (e.g. `tswren.retry_sleeps`)
  * @throws TswrenError `TSWREN_UNKNOWN_BACKEND` naming the known ones
  */
-export async function createComputeBackend(name: string, config: Record<string, unknown>): Promise<ComputeBackend> {
+export async function createComputeBackend(name: string, config: Record<string, unknown>, context: ComputeContext = {}): Promise<ComputeBackend> {
   const factory = COMPUTE_BACKENDS[name];
   if (factory === undefined) {
     throw new TswrenError(
       ErrorCodes.UNKNOWN_BACKEND,
-      `compute backend "${name}" is not available in this tswren build yet; known: ${computeBackendNames().join(", ")}`,
+      `compute backend "${name}" is not available in this tswren build; known: ${computeBackendNames().join(", ")}`,
     );
   }
-  return factory(config);
+  return factory(config, context);
 }

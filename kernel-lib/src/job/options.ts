@@ -24,6 +24,8 @@ export interface CallOptions {
   chunkSize?: number;
   /** With `objects(...)` input: parts per object (wins over `chunkSize`). */
   chunkNumber?: number;
+  /** Send the job as one activation that invokes its calls from inside the platform (OpenWhisk). */
+  remoteInvoker?: boolean;
 }
 
 /** Options of `mapReduce`: the map options plus how the reducer waits. */
@@ -34,7 +36,7 @@ export interface MapReduceOptions extends CallOptions {
   reducerOnePerObject?: boolean;
 }
 
-const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber"] as const;
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker"] as const;
 const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal", "reducerOnePerObject"] as const;
 
 function bad(what: string, option: string, message: string): TswrenError {
@@ -80,7 +82,7 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
   for (const [k, v] of Object.entries(env ?? {})) {
     if (typeof v !== "string") throw bad(what, `extraEnv.${k}`, `must be a string; got ${typeof v}`);
   }
-  for (const name of ["reducerWaitLocal", "reducerOnePerObject"] as const) {
+  for (const name of ["reducerWaitLocal", "reducerOnePerObject", "remoteInvoker"] as const) {
     const flag = options[name];
     if (flag !== undefined && typeof flag !== "boolean") throw bad(what, name, "must be true or false");
   }

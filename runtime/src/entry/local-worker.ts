@@ -3,15 +3,24 @@
  * over the IPC channel, runs their calls one at a time, in the order received, and reports each
  * call's status back on the same channel (the localhost backend's direct channel). The pool
  * knows which call runs from that order, so no per-call start message is needed.
+ *
+ * A call's status write overlaps the next call (statuses are still reported in call order, each
+ * once it is stored), so a slow store does not stall the pool between calls.
  */
 import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
 import { workerShouldRetire } from "../exit-guard.js";
-import { runCall } from "../handler.js";
+import { executeCall, persistStatus } from "../handler.js";
+import { startMarkerHook } from "../start-marker.js";
 
 const workerId = `local-${process.pid}`;
 const queue: InvocationPayload[] = [];
 let running = false;
 let retired = false;
+/** Status writes allowed to overlap the following calls. */
+const MAX_PENDING_WRITES = 16;
+let pendingWrites = 0;
+/** Reports statuses in call order, each after its write finished. */
+let reporting: Promise<void> = Promise.resolve();
 
 /** Tell the pool this worker runs nothing more, then leave. */
 function retire(reason: string): void {
@@ -22,7 +31,7 @@ function retire(reason: string): void {
 }
 
 function send(message: WorkerMessage): void {
-  process.send?.(message);
+  if (process.connected) process.send?.(message);
 }
 
 async function drain(): Promise<void> {
@@ -30,10 +39,18 @@ async function drain(): Promise<void> {
   running = true;
   try {
     for (let payload = queue.shift(); payload !== undefined; payload = queue.shift()) {
+      const beforeCall = startMarkerHook(payload, workerId);
       for (const call of payload.calls) {
-        const status = await runCall(payload, call, { workerId });
-        send({ type: "status", status });
+        const { status, storage } = await executeCall(payload, call, { workerId, ...(beforeCall ? { beforeCall } : {}) });
+        const stored = persistStatus(storage, payload, status);
+        pendingWrites++;
+        reporting = reporting.then(async () => {
+          send({ type: "status", status: await stored });
+          pendingWrites--;
+        });
+        if (pendingWrites >= MAX_PENDING_WRITES) await reporting;
         if (workerShouldRetire()) {
+          await reporting;
           retire("a function called process.exit");
           return;
         }

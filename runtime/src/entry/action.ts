@@ -1,0 +1,83 @@
+/**
+ * The OpenWhisk action (kind `nodejs:20`): `main(params)` is called by the platform's action
+ * proxy with the activation's parameters, which are one of
+ *
+ * - an `InvocationPayloadJson`: its calls run one after another in this activation (each
+ *   writes its `status.json`; with `startMarkers` each first writes its `start` key). Result:
+ *   `{ tswrenVersion, nodeVersion, calls: [{ callId, ok }] }`.
+ * - a {@link RemoteInvokeRequest} (`kind: "remote-invoke"`): this activation invokes the job's
+ *   calls itself, from inside the platform. Result: `{ tswrenVersion, nodeVersion, remoteInvoke:
+ *   { calls, activations, throttled, failedCallIds } }`, returned once every activation was
+ *   accepted.
+ *
+ * A protocol problem (not a payload, another protocol or tswren version) is the result
+ * `{ error: "..." }`, which OpenWhisk records as an application error; a version mismatch names
+ * both versions and `tswren runtime deploy`. Built by `build.mjs` into one CommonJS file with
+ * everything inside (S3 client, tswren internals, `openwhisk` client) and packed as
+ * `openwhisk-action.zip`.
+ */
+import { PROTOCOL_VERSION } from "tswren/internal";
+import type { RemoteInvokeRequest } from "tswren/internal";
+import { readPayload, runPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
+import { fanOut, type FanOutSummary } from "../remote-invoker.js";
+
+/** Result of an activation that ran calls. */
+export interface RunResult extends RuntimeInfo {
+  calls: Array<{ callId: string; ok: boolean }>;
+}
+
+/** Result of a remote-invoke activation. */
+export interface RemoteInvokeResult extends RuntimeInfo {
+  remoteInvoke: FanOutSummary;
+}
+
+/** Result of an activation that could not do its work (an OpenWhisk application error). */
+export interface ErrorResult {
+  error: string;
+}
+
+/** What `main` returns. */
+export type ActionResult = RunResult | RemoteInvokeResult | ErrorResult;
+
+function isRemoteInvoke(params: unknown): params is RemoteInvokeRequest {
+  return typeof params === "object" && params !== null && (params as { kind?: unknown }).kind === "remote-invoke";
+}
+
+function remoteInvokeProblem(request: RemoteInvokeRequest): string | null {
+  const version: unknown = request.protocolVersion;
+  if (version !== PROTOCOL_VERSION) return `the remote-invoke request has protocol version ${String(version)}, this runtime reads version ${PROTOCOL_VERSION}`;
+  const p = request.platform as Partial<RemoteInvokeRequest["platform"]> | undefined;
+  if (typeof p?.apihost !== "string" || typeof p.action !== "string") return "the remote-invoke request has no platform.apihost or platform.action";
+  if (!(request.callsPerActivation >= 1) || !(request.concurrency >= 1)) {
+    return "the remote-invoke request needs callsPerActivation >= 1 and concurrency >= 1";
+  }
+  return null;
+}
+
+async function remoteInvoke(request: RemoteInvokeRequest): Promise<ActionResult> {
+  const read = readPayload(request.payload);
+  if (!read.ok) return { error: read.error };
+  const problem = remoteInvokeProblem(request);
+  if (problem !== null) return { error: `tswren runtime: ${problem}` };
+  const summary = await fanOut(request, read.payload);
+  return { ...runtimeInfo(), remoteInvoke: summary };
+}
+
+/**
+ * The action's entry point.
+ * @param params - the activation's parameters: an `InvocationPayloadJson` or a
+ *   {@link RemoteInvokeRequest}; anything else is answered with `{ error }`
+ * @returns the result object; `{ error }` for a protocol problem
+ */
+export async function main(params: unknown): Promise<ActionResult> {
+  try {
+    if (isRemoteInvoke(params)) return await remoteInvoke(params);
+    const read = readPayload(params);
+    if (!read.ok) return { error: read.error };
+    const workerId = `openwhisk-${process.env["__OW_ACTIVATION_ID"] ?? String(process.pid)}`;
+    const statuses = await runPayload(read.payload, { workerId, passThroughLogs: true });
+    return { ...runtimeInfo(), calls: statuses.map((s) => ({ callId: s.callId, ok: s.ok })) };
+  } catch (err) {
+    return { error: `tswren runtime: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
