@@ -298,7 +298,7 @@ describe("tswren runtime deploy|list|delete", () => {
   it("`tswren runtime deploy` on a backend without a deployable runtime is a clear error", async () => {
     const written: string[] = [];
     const saved = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0);
     try {
       expect((await cli(["runtime", "deploy", "--backend", "localhost"])).code).toBe(1);
       expect((await cli(["runtime", "deploy", "--memory", "64"])).code).toBe(1);

@@ -291,7 +291,7 @@ describe("fault injection", () => {
   let client: Client;
   beforeAll(async () => {
     ({ ow, client } = await emulator({ invocationsPerMinute: 100_000 }));
-    await client.actions.create({ name: "f", action: { exec: probeExec, limits: { timeout: 400 } } });
+    await client.actions.create({ name: "f", action: { exec: probeExec, limits: { timeout: 1000 } } });
   });
   afterEach(() => ow.setFaults({}));
 
