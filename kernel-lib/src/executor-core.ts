@@ -35,8 +35,11 @@ export interface Backends {
 
 /** Time after a call's own timeout before a silent call counts as lost. */
 const LOST_GRACE_MS = 10_000;
-/** Allowance for an accepted activation to start (platform queueing, cold start). */
-const START_ALLOWANCE_MS = 60_000;
+/**
+ * Allowance for an accepted activation to start (cold start). OpenWhisk answers 429 instead of
+ * queueing, so an accepted activation starts within seconds or never.
+ */
+const START_ALLOWANCE_MS = 10_000;
 
 /** Everything needed to submit one job. */
 export interface JobRequest {

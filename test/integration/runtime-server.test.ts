@@ -62,7 +62,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
   it("answers a request that is not a tswren payload with {error} as an application error, and marks the activation's end", async () => {
     const p = await runtimeProxy();
     const run = await postJson<ErrorResult>(`${p.url}/run`, activation({ hello: "world" }));
-    expect(run.status).toBe(502);
+    expect(run.status).toBe(200);
     expect(run.body.error).toMatch(/not a tswren invocation payload/);
     await p.waitForOutput("stdout", (t) => markerLines(t) === 1);
     await p.waitForOutput("stderr", (t) => markerLines(t) === 1);
@@ -72,7 +72,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
     const p = await runtimeProxy();
     const job = await buildJob((x: number) => x, [1], { storage, overrides: { tswrenVersion: "0.0.9" } });
     const run = await postJson<ErrorResult>(`${p.url}/run`, activation(job.json));
-    expect(run.status).toBe(502);
+    expect(run.status).toBe(200);
     expect(run.body.error).toContain("0.0.9");
     expect(run.body.error).toContain("0.1.0");
     expect(run.body.error).toContain("tswren runtime deploy");
@@ -128,6 +128,14 @@ describe("OpenWhisk action proxy: /init and /run", () => {
     expect(run).toEqual({ status: 502, body: { error: "An error has occurred: boom" } });
     await p.waitForOutput("stderr", (t) => t.includes("Error: boom") && markerLines(t) === 1);
     expect((await postJson(`${p.url}/run`, activation({}))).status).toBe(403);
+  });
+
+  it("treats a rejected promise as an application error (200 {error}) and keeps the container", async () => {
+    const p = await sourceProxy("exports.main = async () => { throw new TypeError('later'); };");
+    const run = await postJson<{ error: { name: string; message: string } }>(`${p.url}/run`, activation({}));
+    expect(run.status).toBe(200);
+    expect(run.body.error).toMatchObject({ name: "TypeError", message: "later" });
+    expect((await postJson(`${p.url}/run`, activation({}))).status).toBe(200);
   });
 
   it("treats a result that is not an object as a developer error", async () => {

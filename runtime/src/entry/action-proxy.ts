@@ -9,8 +9,9 @@
  *   initialize the action more than once." }`; no code → 403; code that cannot be loaded → 502;
  * - `POST /run` with `{ value, namespace, action_name, activation_id, transaction_id, api_key,
  *   deadline }`: every top-level key but `value` is exported as `__OW_<KEY>` (upper case) for the
- *   run, then `main(value)` is called. A JSON object → 200 with it; an object with `error` → 502
- *   with it (application error); a throw or a non-object → 502 `{ error }` (developer error: the
+ *   run, then `main(value)` is called. A JSON object → 200 with it (with `error`: an application
+ *   error, as is a rejected promise → 200 `{ error }`); a synchronous throw or a non-object → 502
+ *   `{ error }` (developer error: the
  *   proxy then refuses further runs, and the platform discards the container). `/run` before a
  *   successful `/init` → 403;
  * - after each run, `XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX` on its own line on stdout and stderr;
@@ -73,19 +74,32 @@ function exportActivationEnv(body: Record<string, unknown>): void {
   }
 }
 
+/** A synchronous throw from `main`: a developer error, as in the Apache runtime. */
+class SyncThrow {
+  constructor(readonly inner: unknown) {}
+}
+
 async function runActivation(body: unknown): Promise<{ statusCode: number; body: unknown }> {
   if (state !== "ready" || actionMain === null) return { statusCode: 403, body: { error: `System not ready, status is ${state}.` } };
   const msg = isObject(body) ? body : {};
   exportActivationEnv(msg);
   try {
-    const result = await actionMain(msg["value"] ?? {});
+    let pending: unknown;
+    try {
+      pending = actionMain(msg["value"] ?? {});
+    } catch (err) {
+      throw new SyncThrow(err);
+    }
+    // Like the Apache Node.js runtime: a rejected promise is an application error (200 {error}).
+    const result: unknown = await Promise.resolve(pending).catch((err: unknown) => ({ error: err instanceof Error ? { name: err.name, message: err.message, stack: err.stack } : String(err) }));
     if (!isObject(result)) {
       state = "stopped";
       process.stderr.write(`Result must be of type object but has type "${Array.isArray(result) ? "array" : typeof result}"\n`);
       return { statusCode: 502, body: { error: "The action did not return a dictionary." } };
     }
-    return { statusCode: "error" in result ? 502 : 200, body: result };
-  } catch (err) {
+    return { statusCode: 200, body: result };
+  } catch (thrown) {
+    const err = thrown instanceof SyncThrow ? thrown.inner : thrown;
     state = "stopped";
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return { statusCode: 502, body: { error: `An error has occurred: ${err instanceof Error ? err.message : String(err)}` } };

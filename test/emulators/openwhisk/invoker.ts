@@ -126,13 +126,10 @@ async function runOnce(ctx: InvokerContext, container: Container, req: Activatio
 }
 
 /**
- * Classify a `/run` answer as OpenWhisk does: 200 with an object is a success, or an application
- * error when the object has an `error` field; anything else is a developer error.
- * @param reply - the proxy's answer
- * @param maxResultBytes - the result limit
- * @returns the outcome
+ * Classify a `/run` answer as OpenWhisk's controller does: 200 with an object is a success, or an
+ * application error when the object has an `error` field; anything else is a developer error.
  */
-export function classifyRun(reply: ProxyReply, maxResultBytes: number): Outcome {
+function classifyRun(reply: ProxyReply, maxResultBytes: number): Outcome {
   const bytes = Buffer.byteLength(reply.body);
   if (bytes > maxResultBytes) return developerError(MESSAGES.truncated(bytes, maxResultBytes), false);
   const body = parseJson(reply.body);
