@@ -14,7 +14,7 @@ import type { CapturedFunction } from "./job/capture/index.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor } from "./monitor/monitor.js";
 import { StoragePollMonitor, type PollSink, type WatchedCall } from "./monitor/storage-poll.js";
-import { PROTOCOL_VERSION } from "./protocol.js";
+import { PROTOCOL_VERSION, failedStatus } from "./protocol.js";
 import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
 import type { StorageBackend } from "./storage/backend.js";
@@ -209,20 +209,8 @@ export class ExecutorCore implements PollSink {
     const job = this.jobs.get(jobId);
     const future = job?.futures[Number.parseInt(callId, 10)];
     if (job === undefined || future === undefined || future.done || future.attempt !== attempt) return;
-    const now = Date.now();
-    this.onStatus({
-      protocolVersion: PROTOCOL_VERSION,
-      executorId: this.executorId,
-      jobId,
-      callId,
-      attempt,
-      ok: false,
-      error: { kind: "lost", name: "CallLost", message },
-      stats: { ...future.stats, workerEndMs: now },
-      logs: "",
-      workerId: "unknown",
-      runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: "unknown" },
-    });
+    const stats = future.stats;
+    this.onStatus(failedStatus({ ...job.base, hostSubmitMs: stats.hostSubmitMs }, { callId, attempt }, { kind: "lost", name: "CallLost", message }, "unknown", { ...stats, workerEndMs: Date.now() }));
   }
 
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {

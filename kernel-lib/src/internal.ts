@@ -11,6 +11,7 @@ export {
   decodeStatus,
   encodePayload,
   decodePayload,
+  failedStatus,
 } from "./protocol.js";
 export type {
   CallStats,

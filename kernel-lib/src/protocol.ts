@@ -4,6 +4,8 @@
  * runtime and (by type) the notebook extension import these shapes from here.
  */
 
+import { TSWREN_VERSION } from "./version.js";
+
 /** Version of the job protocol; a runtime refuses payloads of another version. */
 export const PROTOCOL_VERSION = 1;
 
@@ -143,6 +145,38 @@ export interface CallStatus {
   /** Identifies the worker process / activation that ran the call. */
   workerId: string;
   runtime: { tswrenVersion: string; nodeVersion: string };
+}
+
+/**
+ * The status of a call that failed outside its function: its worker died, its activation was
+ * lost or could not be invoked, its storage could not be reached.
+ * @param job - ids and host timestamps of the call's job (an invocation payload has them)
+ * @param call - the call and attempt
+ * @param error - what happened
+ * @param workerId - who reports it
+ * @param stats - worker-side timestamps known so far (default: now)
+ */
+export function failedStatus(
+  job: Pick<InvocationPayload, "executorId" | "jobId" | "hostJobCreateMs" | "hostSubmitMs">,
+  call: Pick<CallSpec, "callId" | "attempt">,
+  error: RemoteErrorInfo,
+  workerId: string,
+  stats: Partial<CallStats> = {},
+): CallStatus {
+  const now = Date.now();
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    executorId: job.executorId,
+    jobId: job.jobId,
+    callId: call.callId,
+    attempt: call.attempt,
+    ok: false,
+    error,
+    stats: { workerStartMs: now, workerEndMs: now, ...stats, hostJobCreateMs: job.hostJobCreateMs, hostSubmitMs: job.hostSubmitMs },
+    logs: "",
+    workerId,
+    runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+  };
 }
 
 /** JSON form of a {@link CallStatus}: byte fields become base64 strings. */

@@ -3,7 +3,7 @@
  * received payload (shape, protocol and tswren versions) and running its calls one after another,
  * with `start` keys when the payload asks for them.
  */
-import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload } from "tswren/internal";
+import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload, failedStatus } from "tswren/internal";
 import type { CallSpec, CallStatus, InvocationPayload } from "tswren/internal";
 import { runCall } from "./handler.js";
 import { startMarkerHook } from "./start-marker.js";
@@ -78,21 +78,8 @@ export interface RunOptions {
 
 /** A status for a call the handler could not even start (its storage could not be opened). */
 function unstartedStatus(payload: InvocationPayload, call: CallSpec, workerId: string, err: unknown): CallStatus {
-  const now = Date.now();
   const message = `the call could not be started: ${err instanceof Error ? err.message : String(err)}`;
-  return {
-    protocolVersion: PROTOCOL_VERSION,
-    executorId: payload.executorId,
-    jobId: payload.jobId,
-    callId: call.callId,
-    attempt: call.attempt,
-    ok: false,
-    error: { kind: "storage", name: "StorageError", message },
-    stats: { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerStartMs: now, workerEndMs: now },
-    logs: "",
-    workerId,
-    runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
-  };
+  return failedStatus(payload, call, { kind: "storage", name: "StorageError", message }, workerId);
 }
 
 /**

@@ -12,8 +12,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import openwhisk from "openwhisk";
-import { PROTOCOL_VERSION, TSWREN_VERSION, encodeStatus, keys } from "tswren/internal";
-import type { CallStatus, InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
+import { encodeStatus, failedStatus, keys } from "tswren/internal";
+import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { storageFor } from "./storage-cache.js";
 
 /** Invokes one activation non-blocking and returns its activation id. */
@@ -118,22 +118,10 @@ async function invokeGroup(invoke: InvokeActivation, params: InvocationPayloadJs
 /** Write a failed status for each call of a group that could not be invoked. */
 async function reportNotInvoked(payload: InvocationPayload, group: InvocationPayloadJson, message: string): Promise<void> {
   const storage = await storageFor(payload.storage);
-  const now = Date.now();
   await Promise.all(
     group.calls.map((call) => {
-      const status: CallStatus = {
-        protocolVersion: PROTOCOL_VERSION,
-        executorId: payload.executorId,
-        jobId: payload.jobId,
-        callId: call.callId,
-        attempt: call.attempt,
-        ok: false,
-        error: { kind: "lost", name: "RemoteInvokeError", message: `the remote invoker could not invoke the call: ${message}` },
-        stats: { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerStartMs: now, workerEndMs: now },
-        logs: "",
-        workerId: `remote-invoker-${process.env["__OW_ACTIVATION_ID"] ?? process.pid}`,
-        runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
-      };
+      const error = { kind: "lost" as const, name: "RemoteInvokeError", message: `the remote invoker could not invoke the call: ${message}` };
+      const status = failedStatus(payload, call, error, `remote-invoker-${process.env["__OW_ACTIVATION_ID"] ?? process.pid}`);
       const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
       return storage.put(payload.storage.bucket, key, encodeStatus(status));
     }),

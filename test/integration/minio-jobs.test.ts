@@ -3,6 +3,7 @@ import { functionExecutor, objects, type CloudObject, type FunctionExecutor } fr
 import type { MinioEndpoint } from "../global-setup.js";
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 import { startMinio } from "../services/minio.js";
+import { expectClassicExamples } from "../helpers/classic.js";
 
 // The job protocol on real MinIO: function bundles, inputs, statuses and outputs travel through
 // S3 storage while calls run in the localhost worker pool.
@@ -28,12 +29,7 @@ async function keysUnder(prefix: string): Promise<string[]> {
 
 describe("the classic examples with MinIO storage", () => {
   it("map, callAsync and mapReduce give [8, 9, 10, 11], 10 and 38, creating the bucket", async () => {
-    await fx.map((x: number) => x + 7, [1, 2, 3, 4]);
-    expect(await fx.getResult()).toEqual([8, 9, 10, 11]);
-    await fx.callAsync((x: number) => x + 7, 3);
-    expect(await fx.getResult()).toBe(10);
-    await fx.mapReduce((x: number) => x + 7, [1, 2, 3, 4], (rs: number[]) => rs.reduce((a, b) => a + b, 0));
-    expect(await fx.getResult()).toBe(38);
+    await expectClassicExamples(fx);
   });
 
   it("writes every job key under storage_prefix in the protocol's layout", async () => {

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import type { FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
+import { expectClassicExamples } from "../helpers/classic.js";
 
 // `monitoring: "storage"`: the client learns about calls only by listing and reading job keys in
 // storage (as on OpenWhisk), here with the localhost worker pool so it runs anywhere.
@@ -11,12 +12,7 @@ afterAll(() => fx.close());
 
 describe("storage-polling monitoring", () => {
   it("gives the classic results: [8, 9, 10, 11], 10 and 38", async () => {
-    await fx.map((x: number) => x + 7, [1, 2, 3, 4]);
-    expect(await fx.getResult()).toEqual([8, 9, 10, 11]);
-    await fx.callAsync((x: number) => x + 7, 3);
-    expect(await fx.getResult()).toBe(10);
-    await fx.mapReduce((x: number) => x + 7, [1, 2, 3, 4], (rs: number[]) => rs.reduce((a, b) => a + b, 0));
-    expect(await fx.getResult()).toBe(38);
+    await expectClassicExamples(fx);
   });
 
   it("keeps order over 300 calls and sees each call's start marker", async () => {

@@ -11,7 +11,7 @@
 import http from "node:http";
 import https from "node:https";
 import { ErrorCodes, TswrenError } from "../errors.js";
-import { decodeStatus, encodePayload, PROTOCOL_VERSION } from "../protocol.js";
+import { decodeStatus, encodePayload, failedStatus } from "../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo } from "../protocol.js";
 import { checkRuntimeVersion } from "../runtime-version.js";
 import { TSWREN_VERSION } from "../version.js";
@@ -196,24 +196,8 @@ export class KnativeCompute implements ComputeBackend {
 
   /** Report every call of the payload as failed (the service did not run them). */
   private fail(payload: InvocationPayload, error: RemoteErrorInfo): void {
-    const now = Date.now();
     for (const call of payload.calls) {
-      this.emit({
-        type: "status",
-        status: {
-          protocolVersion: PROTOCOL_VERSION,
-          executorId: payload.executorId,
-          jobId: payload.jobId,
-          callId: call.callId,
-          attempt: call.attempt,
-          ok: false,
-          error,
-          stats: { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerEndMs: now },
-          logs: "",
-          workerId: `knative-client-${process.pid}`,
-          runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
-        },
-      });
+      this.emit({ type: "status", status: failedStatus(payload, call, error, `knative-client-${process.pid}`) });
     }
   }
 

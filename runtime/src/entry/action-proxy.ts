@@ -75,8 +75,10 @@ function exportActivationEnv(body: Record<string, unknown>): void {
 }
 
 /** A synchronous throw from `main`: a developer error, as in the Apache runtime. */
-class SyncThrow {
-  constructor(readonly inner: unknown) {}
+class SyncThrow extends Error {
+  constructor(readonly inner: unknown) {
+    super("main threw");
+  }
 }
 
 async function runActivation(body: unknown): Promise<{ statusCode: number; body: unknown }> {

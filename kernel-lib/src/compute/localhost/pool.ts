@@ -5,12 +5,11 @@
  * failed, re-queues the calls that had not started, and replaces dead workers.
  */
 import { EventEmitter } from "node:events";
-import { PROTOCOL_VERSION, encodeStatus } from "../../protocol.js";
+import { encodeStatus, failedStatus } from "../../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo, WorkerMessage } from "../../protocol.js";
 import { statusKey } from "../../storage/keys.js";
 import { createStorageBackend } from "../../storage/registry.js";
 import type { StorageBackend } from "../../storage/backend.js";
-import { TSWREN_VERSION } from "../../version.js";
 import type { ComputeEvent } from "../backend.js";
 import { describeWorkerEnd } from "./failure.js";
 import { CallQueue } from "./call-queue.js";
@@ -192,20 +191,7 @@ export class WorkerPool extends EventEmitter {
 
   /** Report a call as failed on the host's behalf: write its status and emit it. */
   private failCall(q: QueuedCall, error: RemoteErrorInfo, pid: number): void {
-    const now = Date.now();
-    const status: CallStatus = {
-      protocolVersion: PROTOCOL_VERSION,
-      executorId: q.payload.executorId,
-      jobId: q.payload.jobId,
-      callId: q.call.callId,
-      attempt: q.call.attempt,
-      ok: false,
-      error,
-      stats: { hostJobCreateMs: q.payload.hostJobCreateMs, hostSubmitMs: q.payload.hostSubmitMs, workerStartMs: now, workerFuncStartMs: now, workerFuncEndMs: now, workerEndMs: now },
-      logs: "",
-      workerId: `local-${pid}`,
-      runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
-    };
+    const status = failedStatus(q.payload, q.call, error, `local-${pid}`);
     this.writeStatus(q.payload, status).then(
       () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
       () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
