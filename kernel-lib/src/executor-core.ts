@@ -2,19 +2,19 @@
  * The executor's internal state: backends, jobs, futures, uploads, retries and status handling.
  * `FunctionExecutor` validates at the public boundary and delegates here.
  */
-import type { ComputeBackend } from "./compute/backend.js";
+import type { ComputeBackend, StagedPayload } from "./compute/backend.js";
 import { createComputeBackend } from "./compute/registry.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import { ResponseFuture } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
-import { invokeCalls } from "./invoker.js";
+import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor } from "./monitor/monitor.js";
 import { StoragePollMonitor, type PollSink, type WatchedCall } from "./monitor/storage-poll.js";
-import { PROTOCOL_VERSION, failedStatus } from "./protocol.js";
+import { PROTOCOL_VERSION, encodePayload, failedStatus } from "./protocol.js";
 import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
 import type { StorageBackend } from "./storage/backend.js";
@@ -65,6 +65,8 @@ interface JobRecord {
   maxAttempts: number;
   /** Calls one invocation carries (deadlines of calls queued behind others in an activation). */
   callsPerInvocation: number;
+  /** Calls whose final status has not arrived yet. */
+  remaining: number;
 }
 
 /** Internal state of one executor. */
@@ -77,6 +79,10 @@ export class ExecutorCore implements PollSink {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
   private readonly uploaded = new Set<string>();
+  /** Jobs with calls whose final status has not arrived (what monitors watch). */
+  private readonly activeJobs = new Set<string>();
+  /** Remote-invoke payloads staged in storage, by job, until the job is submitted. */
+  private readonly staged = new Map<string, StagedPayload>();
   closed = false;
 
   constructor(executorId: string, config: TswrenConfig) {
@@ -172,22 +178,47 @@ export class ExecutorCore implements PollSink {
       hostJobCreateMs,
     };
     const perInvocation = b.compute.callsPerInvocation ?? 1;
-    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1 });
-    await this.invoke(b, base, req.calls, futures, req.remoteInvoker ?? b.compute.remoteInvokerByDefault ?? false);
+    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
+    if (futures.length > 0) this.activeJobs.add(jobId);
+    const remote = req.remoteInvoker ?? b.compute.remoteInvokerByDefault ?? false;
+    if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
+    await this.invoke(b, base, req.calls, futures, remote);
     return futures;
+  }
+
+  /**
+   * Store a remote-invoker job's payload while the job is created, so that submitting it is one
+   * small request whatever the number of calls.
+   */
+  private async stagePayload(b: Backends, base: JobRecord["base"], calls: CallSpec[]): Promise<void> {
+    const json = JSON.stringify(encodePayload({ ...base, calls, hostSubmitMs: 0, ...(b.poller !== null ? { startMarkers: true } : {}) }));
+    const key = keys.remotePayloadKey(b.storageRef.prefix, this.executorId, base.jobId);
+    await b.storage.put(b.storageRef.bucket, key, json);
+    this.staged.set(base.jobId, { storage: b.storageRef, key });
   }
 
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {
     const hostSubmitMs = Date.now();
-    for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
-    await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote });
+    if (calls.length === futures.length) {
+      // A whole job: call i is future i.
+      calls.forEach((c, i) => {
+        futures[i]?.markInvoked(hostSubmitMs, c.attempt);
+      });
+    } else {
+      for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
+    }
+    const staged = remote ? this.staged.get(base.jobId) : undefined;
+    this.staged.delete(base.jobId);
+    await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote, ...(staged ? { staged } : {}) });
     b.poller?.nudge();
   }
 
   /** Calls not ended yet, by job, with their deadlines (for the storage monitor). */
   watchedCalls(): Map<string, WatchedCall[]> {
     const out = new Map<string, WatchedCall[]>();
-    for (const [jobId, job] of this.jobs) {
+    for (const jobId of this.activeJobs) {
+      const job = this.jobs.get(jobId);
+      if (job === undefined) continue;
       const pending = job.futures.filter((f) => !f.done && f.status !== "new");
       if (pending.length === 0) continue;
       out.set(jobId, pending.map((f) => this.watched(job, f)));
@@ -195,13 +226,18 @@ export class ExecutorCore implements PollSink {
     return out;
   }
 
+  /** True when some invoked call has not ended (cheap: stops at the first one). */
+  hasWatchedCalls(): boolean {
+    return this.activeJobs.size > 0;
+  }
+
   private watched(job: JobRecord, f: ResponseFuture): WatchedCall {
-    const stats = f.stats;
+    const workerStartMs = f.stat("workerStartMs");
     const timeoutMs = job.base.timeoutMs;
-    const started = stats.workerStartMs !== undefined;
+    const started = workerStartMs !== undefined;
     const deadlineMs = started
-      ? (stats.workerStartMs as number) + timeoutMs + LOST_GRACE_MS
-      : stats.hostSubmitMs + timeoutMs * job.callsPerInvocation + START_ALLOWANCE_MS + LOST_GRACE_MS;
+      ? workerStartMs + timeoutMs + LOST_GRACE_MS
+      : (f.stat("hostSubmitMs") ?? 0) + timeoutMs * job.callsPerInvocation + START_ALLOWANCE_MS + LOST_GRACE_MS;
     return { callId: f.callId, attempt: f.attempt, deadlineMs, started };
   }
 
@@ -229,6 +265,8 @@ export class ExecutorCore implements PollSink {
       return;
     }
     job.calls[index] = undefined;
+    job.remaining--;
+    if (job.remaining === 0) this.activeJobs.delete(status.jobId);
     this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
       future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
     });

@@ -4,7 +4,7 @@
  */
 import { ErrorCodes, RemoteFunctionError, TswrenError, type ErrorCode } from "./errors.js";
 import { callId as formatCallId } from "./ids.js";
-import type { StatsTable } from "./job/stats-table.js";
+import type { StatsField, StatsTable } from "./job/stats-table.js";
 import type { CallStats, CallStatus, RemoteErrorInfo } from "./protocol.js";
 
 /** Life cycle of a call as the client sees it. */
@@ -58,6 +58,11 @@ export class ResponseFuture<R = unknown> {
   /** Timestamps of the call (Lithops' host_* / worker_* stats), in ms since the epoch, as taken so far. */
   get stats(): CallStats {
     return this.table.row(this.index);
+  }
+
+  /** One timestamp of the call, without building the whole stats object (hot paths). */
+  stat(field: StatsField): number | undefined {
+    return this.table.get(this.index, field);
   }
 
   /** Where the call is in its life cycle. */

@@ -2,23 +2,24 @@
  * The invoker: splits a job's calls into invocations of the size the backend takes and hands
  * them to the compute backend.
  */
-import type { ComputeBackend } from "./compute/backend.js";
+import type { ComputeBackend, StagedPayload } from "./compute/backend.js";
 import type { CallSpec, InvocationPayload } from "./protocol.js";
 
 /**
  * Invoke `calls` of one job; resolves once every invocation was accepted.
  * @param options - `remote`: send the whole job as one invocation that fans out inside the
- *   platform (when the backend can), so the client's submit time stays flat as jobs grow
+ *   platform (when the backend can), so the client's submit time stays flat as jobs grow;
+ *   `staged`: where a large job's payload was stored for the remote invoker
  */
 export async function invokeCalls(
   compute: ComputeBackend,
   base: Omit<InvocationPayload, "calls">,
   calls: CallSpec[],
-  options: { remote?: boolean } = {},
+  options: { remote?: boolean; staged?: StagedPayload } = {},
 ): Promise<void> {
   const size = compute.callsPerInvocation ?? 1;
-  if (options.remote === true && compute.capabilities.remoteInvoker && compute.invokeRemote !== undefined && calls.length > size) {
-    await compute.invokeRemote({ ...base, calls }, size);
+  if (usesRemoteInvoker(compute, calls.length, options.remote === true) && compute.invokeRemote !== undefined) {
+    await compute.invokeRemote({ ...base, calls }, size, options.staged);
     return;
   }
   const invocations: Promise<unknown>[] = [];
@@ -26,4 +27,14 @@ export async function invokeCalls(
     invocations.push(compute.invoke({ ...base, calls: calls.slice(i, i + size) }));
   }
   await Promise.all(invocations);
+}
+
+/**
+ * Whether a job will go through the remote invoker (then its payload may be staged).
+ * @param compute - the backend
+ * @param calls - number of calls of the job
+ * @param remote - the job asked for the remote invoker
+ */
+export function usesRemoteInvoker(compute: ComputeBackend, calls: number, remote: boolean): boolean {
+  return remote && compute.capabilities.remoteInvoker && compute.invokeRemote !== undefined && calls > (compute.callsPerInvocation ?? 1);
 }

@@ -107,8 +107,12 @@ export interface InvocationPayload {
 export interface RemoteInvokeRequest {
   protocolVersion: typeof PROTOCOL_VERSION;
   kind: "remote-invoke";
-  /** The job's calls, JSON-encoded. */
-  payload: InvocationPayloadJson;
+  /** The job's calls, JSON-encoded, inline (small jobs)... */
+  payload?: InvocationPayloadJson;
+  /** ...or stored as JSON at `key` (large jobs: the request stays small whatever the job size). */
+  payloadRef?: { storage: StorageRef; key: string };
+  /** When the client submitted the job (a staged payload was written before that). */
+  hostSubmitMs?: number;
   /** Calls per activation the fan-out sends. */
   callsPerActivation: number;
   /** Activations the fan-out keeps in flight at once. */

@@ -144,7 +144,7 @@ function groupsOf(json: InvocationPayloadJson, callsPerActivation: number): Invo
  * @param options - the invoker and backoff (defaults for the platform)
  * @returns counts of activations, throttling and calls that could not be invoked
  */
-export async function fanOut(request: RemoteInvokeRequest, payload: InvocationPayload, options: FanOutOptions = {}): Promise<FanOutSummary> {
+export async function fanOut(request: RemoteInvokeRequest & { payload: InvocationPayloadJson }, payload: InvocationPayload, options: FanOutOptions = {}): Promise<FanOutSummary> {
   const o = { ...DEFAULTS, ...options };
   const invoke = options.invoke ?? openwhiskInvoker(request.platform);
   const deadline = platformDeadlineMs();

@@ -3,7 +3,7 @@
  * OpenWhisk, Knative). `invoke` only hands calls to the platform; completion is observed through
  * storage (status keys) or, for backends that declare `directChannel`, through `onEvent`.
  */
-import type { CallStatus, InvocationPayload } from "../protocol.js";
+import type { CallStatus, InvocationPayload, StorageRef } from "../protocol.js";
 
 /** What a compute backend can do beyond `invoke` (declared, never probed). */
 export interface ComputeCapabilities {
@@ -22,6 +22,15 @@ export interface ComputeCapabilities {
 export type ComputeEvent =
   | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
   | { type: "status"; status: CallStatus };
+
+/**
+ * Where a large job's JSON-encoded payload was stored while the job was created, so that a
+ * remote-invoke request references it instead of carrying it (its size then does not grow).
+ */
+export interface StagedPayload {
+  storage: StorageRef;
+  key: string;
+}
 
 /** Receipt of an accepted invocation. */
 export interface InvokeReceipt {
@@ -42,7 +51,7 @@ export interface ComputeBackend {
    * Only with `capabilities.remoteInvoker`: one invocation holding the whole job, fanned out
    * from inside the platform in activations of `callsPerActivation` calls.
    */
-  invokeRemote?(payload: InvocationPayload, callsPerActivation: number): Promise<InvokeReceipt>;
+  invokeRemote?(payload: InvocationPayload, callsPerActivation: number, staged?: StagedPayload): Promise<InvokeReceipt>;
   /** The backend's config asks for the remote invoker by default (e.g. `openwhisk.remote_invoker`). */
   readonly remoteInvokerByDefault?: boolean;
   /** Subscribe to worker events (only when `capabilities.directChannel`); returns unsubscribe. */

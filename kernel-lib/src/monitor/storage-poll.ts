@@ -24,6 +24,8 @@ export interface WatchedCall {
 export interface PollSink extends MonitorSink {
   /** Calls not ended yet, by job id. */
   watchedCalls(): Map<string, WatchedCall[]>;
+  /** True when {@link watchedCalls} would not be empty (cheap). */
+  hasWatchedCalls(): boolean;
   /** A call missed its deadline. */
   onLost(jobId: string, callId: string, attempt: number, message: string): void;
 }
@@ -87,7 +89,7 @@ export class StoragePollMonitor implements Monitor {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), this.intervalMs);
     // Keep the process alive only while calls are awaited.
-    if (this.sink.watchedCalls().size === 0) this.timer.unref();
+    if (!this.sink.hasWatchedCalls()) this.timer.unref();
   }
 
   private async tick(): Promise<void> {

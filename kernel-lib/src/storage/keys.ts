@@ -34,6 +34,11 @@ export function dataKey(prefix: string, executorId: string, jobId: string): stri
   return join(prefix, `${executorId}-${jobId}/data`);
 }
 
+/** Key of a job's invocation payload staged for the remote invoker (large jobs). */
+export function remotePayloadKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/remote-invoke.json`);
+}
+
 /** Key of a call's marker written when a worker picks it up. */
 export function startKey(prefix: string, executorId: string, jobId: string, callId: string): string {
   return join(prefix, `${executorId}-${jobId}/${callId}/start`);

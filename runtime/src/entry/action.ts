@@ -17,7 +17,8 @@
  * `openwhisk-action.zip`.
  */
 import { PROTOCOL_VERSION } from "tswren/internal";
-import type { RemoteInvokeRequest } from "tswren/internal";
+import type { InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
+import { storageFor } from "../storage-cache.js";
 import { readPayload, runPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
 import { fanOut, type FanOutSummary } from "../remote-invoker.js";
 
@@ -54,12 +55,23 @@ function remoteInvokeProblem(request: RemoteInvokeRequest): string | null {
   return null;
 }
 
+/** The job's payload: inline in the request, or read from where the client staged it. */
+async function requestPayload(request: RemoteInvokeRequest): Promise<unknown> {
+  if (request.payload !== undefined || request.payloadRef === undefined) return request.payload;
+  const { storage: ref, key } = request.payloadRef;
+  const storage = await storageFor(ref);
+  const staged = JSON.parse((await storage.get(ref.bucket, key)).toString("utf8")) as Record<string, unknown>;
+  // Staged while the job was created: the submit time comes with the request.
+  return request.hostSubmitMs !== undefined ? { ...staged, hostSubmitMs: request.hostSubmitMs } : staged;
+}
+
 async function remoteInvoke(request: RemoteInvokeRequest): Promise<ActionResult> {
-  const read = readPayload(request.payload);
+  const json = await requestPayload(request);
+  const read = readPayload(json);
   if (!read.ok) return { error: read.error };
   const problem = remoteInvokeProblem(request);
   if (problem !== null) return { error: `tswren runtime: ${problem}` };
-  const summary = await fanOut(request, read.payload);
+  const summary = await fanOut({ ...request, payload: json as InvocationPayloadJson }, read.payload);
   return { ...runtimeInfo(), remoteInvoke: summary };
 }
 

@@ -10,7 +10,7 @@
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
 import type { InvocationPayload, RemoteInvokeRequest } from "../../protocol.js";
-import type { ComputeBackend, ComputeCapabilities, InvokeReceipt } from "../backend.js";
+import type { ComputeBackend, ComputeCapabilities, InvokeReceipt, StagedPayload } from "../backend.js";
 import { InvokeQueue } from "./invoke-queue.js";
 import type { FailureDecision } from "./invoke-queue.js";
 import { RuntimeActions } from "./runtime-actions.js";
@@ -130,7 +130,7 @@ export class OpenWhiskCompute implements ComputeBackend {
    * @param callsPerActivation - calls per fanned-out activation (usually {@link callsPerInvocation})
    * @throws the same errors as {@link invoke}
    */
-  async invokeRemote(payload: InvocationPayload, callsPerActivation: number = this.callsPerInvocation): Promise<InvokeReceipt> {
+  async invokeRemote(payload: InvocationPayload, callsPerActivation: number = this.callsPerInvocation, staged?: StagedPayload): Promise<InvokeReceipt> {
     this.assertOpen();
     const action = await this.runtime.ensure(payload.memoryMb);
     const bearerToken = await this.conn.bearerToken();
@@ -138,7 +138,7 @@ export class OpenWhiskCompute implements ComputeBackend {
     const request: RemoteInvokeRequest = {
       protocolVersion: PROTOCOL_VERSION,
       kind: "remote-invoke",
-      payload: encodePayload({ ...payload, startMarkers: true }),
+      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
       callsPerActivation: Math.max(1, Math.floor(callsPerActivation)),
       concurrency: Math.min(this.settings.invokePoolThreads, this.settings.maxWorkers),
       platform: {
@@ -150,7 +150,10 @@ export class OpenWhiskCompute implements ComputeBackend {
         ...(bearerToken !== undefined ? { bearerToken } : {}),
       },
     };
-    if (Buffer.byteLength(JSON.stringify(request)) > this.remoteInvokeLimitBytes) return this.invokeFromClient(payload, request.callsPerActivation);
+    // A staged job is fetched from storage by the platform: the request stays small.
+    if (staged === undefined && Buffer.byteLength(JSON.stringify(request)) > this.remoteInvokeLimitBytes) {
+      return this.invokeFromClient(payload, request.callsPerActivation);
+    }
     const doing = `invoking ${action} as remote invoker of job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls)`;
     return this.send(action, request, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
   }
