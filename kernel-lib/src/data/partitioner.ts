@@ -22,19 +22,10 @@ import type { StorageBackend } from "../storage/backend.js";
 import { isObjectsInput } from "./objects.js";
 import type { ObjectsInput } from "./objects.js";
 import { resolveSources } from "./resolve.js";
-import type { ResolvedObject } from "./resolve.js";
+import type { ObjectLocation, ResolvedObject } from "./resolve.js";
 
 /** One part of one object: what one call reads. Plain, serializable data. */
-export interface PartSpec {
-  /** Where the object lives: object storage, an http(s) URL, or a local file. */
-  kind: "storage" | "url" | "file";
-  bucket?: string;
-  key?: string;
-  url?: string;
-  /** Absolute local path (kind `file`). */
-  path?: string;
-  /** Size of the whole object in bytes; -1 when a URL's server did not tell (one whole part). */
-  size: number;
+export interface PartSpec extends ObjectLocation {
   /** Nominal byte range `[start, end)` of this part; the part reads the lines starting in it. */
   start: number;
   end: number;

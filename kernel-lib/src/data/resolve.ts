@@ -11,15 +11,21 @@ import type { StorageBackend } from "../storage/backend.js";
 import { probeUrl } from "./http.js";
 import type { DataSource, KeySource, PathSource, PrefixSource } from "./source.js";
 
-/** One object to partition. */
-export interface ResolvedObject {
+/** Where one object lives and how big it is. */
+export interface ObjectLocation {
+  /** Object storage, an http(s) URL, or a local file. */
   kind: "storage" | "url" | "file";
   bucket?: string;
   key?: string;
   url?: string;
+  /** Absolute local path (kind `file`). */
   path?: string;
-  /** Size in bytes; -1 when unknown (a URL whose server sent no length). */
+  /** Size of the whole object in bytes; -1 when unknown (a URL whose server sent no length). */
   size: number;
+}
+
+/** One object to partition. */
+export interface ResolvedObject extends ObjectLocation {
   /** The object can be read by byte range (always for storage and files). */
   rangesSupported: boolean;
 }

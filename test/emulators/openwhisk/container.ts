@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter, once } from "node:events";
 import { Agent, request } from "node:http";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "../../helpers/ports.js";
 import { createInterface } from "node:readline";
 
 /** The line the action proxy prints on stdout and stderr after each activation. */
@@ -118,7 +119,7 @@ export class Container {
   static async start(spec: ContainerSpec, key: string, concurrency: number, memoryMb: number): Promise<Container> {
     let lastError = "";
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-      const port = await freePort();
+      const port = await reservePort();
       const args = [`--import=${WATCHDOG}`, `--max-old-space-size=${memoryMb}`, spec.proxyPath];
       const child = spawn(process.execPath, args, { env: { ...spec.env, PORT: String(port) }, stdio: "pipe" });
       const container = new Container(key, concurrency, child, port);
@@ -301,26 +302,12 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /** A port that was free on 127.0.0.1 a moment ago, reserved against other containers. */
-async function freePort(): Promise<number> {
+async function reservePort(): Promise<number> {
   for (;;) {
-    const port = await probePort();
+    const port = await freePort();
     if (reservedPorts.has(port)) continue;
     reservedPorts.add(port); // released when the container's process exits
     return port;
   }
 }
 
-function probePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address !== null && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not pick a free port"));
-      });
-    });
-  });
-}
