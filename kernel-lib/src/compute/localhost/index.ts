@@ -3,14 +3,12 @@
  * shared by every executor of this process with the same pool size. Worker events arrive on a
  * direct channel (IPC), so no storage polling is needed.
  */
-import { existsSync } from "node:fs";
 import { cpus } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import type { InvocationPayload } from "../../protocol.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "../backend.js";
 import { WorkerPool } from "./pool.js";
+import { runtimeFile } from "../runtime-files.js";
 
 /** Config section `localhost`. */
 export interface LocalhostComputeConfig {
@@ -27,19 +25,7 @@ const pools = new Map<number, SharedPool>();
 
 /** Path of the runtime's local worker script inside this package's build. */
 export function localWorkerEntry(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, "dist", "runtime", "local-worker.mjs");
-    if (existsSync(candidate)) return candidate;
-    const sibling = path.join(dir, "runtime", "local-worker.mjs");
-    if (existsSync(sibling)) return sibling;
-    dir = path.dirname(dir);
-  }
-  throw new TswrenError(
-    ErrorCodes.PROTOCOL,
-    `the tswren runtime (runtime/local-worker.mjs) is missing next to ${here}; run \`npm run build\` in the tswren repository, or reinstall the tswren package`,
-  );
+  return runtimeFile("local-worker.mjs");
 }
 
 /** Calls run in local worker processes. */

@@ -2,11 +2,9 @@
  * Settings of the OpenWhisk-style backends (`openwhisk`, `ibm_cf`) read from their validated
  * config section, the runtime action's name, and where the runtime action zip lives.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { TSWREN_VERSION } from "../../version.js";
+import { runtimeFile } from "../runtime-files.js";
 
 /** The config sections served by the OpenWhisk backend. */
 export type WhiskSection = "openwhisk" | "ibm_cf";
@@ -121,17 +119,5 @@ export function runtimeActionName(settings: Pick<WhiskSettings, "packageName" | 
  * @throws TswrenError `TSWREN_RUNTIME_MISSING` when the build has not produced it
  */
 export function runtimeZipPath(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  let dir = here;
-  for (let i = 0; i < 7; i++) {
-    const candidate = path.join(dir, "dist", "runtime", "openwhisk-action.zip");
-    if (existsSync(candidate)) return candidate;
-    const sibling = path.join(dir, "runtime", "openwhisk-action.zip");
-    if (existsSync(sibling)) return sibling;
-    dir = path.dirname(dir);
-  }
-  throw new TswrenError(
-    ErrorCodes.RUNTIME_MISSING,
-    `the tswren OpenWhisk runtime (dist/runtime/openwhisk-action.zip) is missing next to ${here}; run \`npm run build\` in the tswren repository, or reinstall the tswren package`,
-  );
+  return runtimeFile("openwhisk-action.zip");
 }
