@@ -11,12 +11,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComputeEvent } from "../../kernel-lib/src/compute/backend.js";
 import { KnativeCompute } from "../../kernel-lib/src/compute/knative.js";
-import { ErrorCodes, TswrenError } from "../../kernel-lib/src/errors.js";
+import { ErrorCodes } from "../../kernel-lib/src/errors.js";
 import { encodeStatus, PROTOCOL_VERSION, type CallStatus } from "../../kernel-lib/src/protocol.js";
 import { deserializeValue } from "../../kernel-lib/src/serialize.js";
 import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
 import { tempDir } from "../helpers/executor.js";
 import { startMarkers, testJob, waitForStatuses } from "../helpers/job-payload.js";
+import { caught } from "../helpers/caught.js";
 
 const SERVER = path.resolve(import.meta.dirname, "../../kernel-lib/dist/runtime/http-server.mjs");
 const root = tempDir("knative-backend");
@@ -48,16 +49,6 @@ function statusEvents(b: KnativeCompute, n: number): Promise<CallStatus[]> {
       }
     });
   });
-}
-
-async function caught(promise: Promise<unknown>): Promise<TswrenError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TswrenError) return err;
-    throw err;
-  }
-  throw new Error("expected a TswrenError");
 }
 
 beforeAll(async () => {

@@ -9,12 +9,13 @@ import openwhisk from "openwhisk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../kernel-lib/src/cli.js";
 import { OpenWhiskCompute, type OpenWhiskComputeOptions } from "../../kernel-lib/src/compute/openwhisk/index.js";
-import { ErrorCodes, TswrenError } from "../../kernel-lib/src/errors.js";
+import { ErrorCodes } from "../../kernel-lib/src/errors.js";
 import { deserializeValue } from "../../kernel-lib/src/serialize.js";
 import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
 import { actionZip, startOpenWhiskEmulator, type OpenWhiskEmulator } from "../emulators/openwhisk/index.js";
 import { tempDir } from "../helpers/executor.js";
 import { startMarkers, testJob, waitForStatuses } from "../helpers/job-payload.js";
+import { caught } from "../helpers/caught.js";
 
 const ACTION = (mb: number): string => `tswren/tswren-runtime-${TSWREN_VERSION}-${mb}mb`;
 const FAST: OpenWhiskComputeOptions = { retrySleepsS: [0.02, 0.05], networkRetryBaseMs: 10 };
@@ -39,16 +40,6 @@ function nextIds(): { executorId: string; jobId: string } {
 }
 
 const addSeven = (x: number): number => x + 7;
-
-async function caught(promise: Promise<unknown>): Promise<TswrenError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TswrenError) return err;
-    throw err;
-  }
-  throw new Error("expected a TswrenError");
-}
 
 beforeAll(async () => {
   ow = await startOpenWhiskEmulator({ invocationsPerMinute: 100_000 });
