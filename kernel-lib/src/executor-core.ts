@@ -6,7 +6,7 @@ import type { ComputeBackend, StagedPayload } from "./compute/backend.js";
 import { createComputeBackend } from "./compute/registry.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
-import { ResponseFuture } from "./future.js";
+import { ResponseFuture, type JobSubmitState } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
@@ -59,6 +59,10 @@ export interface JobRequest {
 
 interface JobRecord {
   futures: ResponseFuture[];
+  /** The job's stats, shared by its futures. */
+  table: StatsTable;
+  /** Set once the whole job was submitted (its futures then read as "invoked"). */
+  submitState: JobSubmitState;
   base: Omit<InvocationPayload, "calls" | "hostSubmitMs">;
   /** Call specs by index, dropped once a call's final status arrived (retries need them until then). */
   calls: Array<CallSpec | undefined>;
@@ -151,10 +155,9 @@ export class ExecutorCore implements PollSink {
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
     const table = new StatsTable(req.calls.length);
-    const futures = req.calls.map((_c, index) => {
-      table.set(index, "hostJobCreateMs", hostJobCreateMs);
-      return new ResponseFuture({ executorId: this.executorId, jobId, index }, table, req.producesOutput);
-    });
+    table.setAll("hostJobCreateMs", hostJobCreateMs);
+    const submitState: JobSubmitState = { submitted: false };
+    const futures = req.calls.map((_c, index) => new ResponseFuture({ executorId: this.executorId, jobId, index }, table, req.producesOutput, submitState));
     const b = await this.backends();
     this.assertOpen();
     const { prefix, bucket } = b.storageRef;
@@ -178,7 +181,7 @@ export class ExecutorCore implements PollSink {
       hostJobCreateMs,
     };
     const perInvocation = b.compute.callsPerInvocation ?? 1;
-    this.jobs.set(jobId, { futures, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
+    this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
     if (futures.length > 0) this.activeJobs.add(jobId);
     const remote = req.remoteInvoker ?? b.compute.remoteInvokerByDefault ?? false;
     if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
@@ -199,11 +202,11 @@ export class ExecutorCore implements PollSink {
 
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {
     const hostSubmitMs = Date.now();
-    if (calls.length === futures.length) {
-      // A whole job: call i is future i.
-      calls.forEach((c, i) => {
-        futures[i]?.markInvoked(hostSubmitMs, c.attempt);
-      });
+    const job = this.jobs.get(base.jobId);
+    if (job !== undefined && calls === job.calls && !job.submitState.submitted) {
+      // A whole new job (call i is future i, first attempts): one strided write, no per-future work.
+      job.table.setAll("hostSubmitMs", hostSubmitMs);
+      job.submitState.submitted = true;
     } else {
       for (const c of calls) futures[Number.parseInt(c.callId, 10)]?.markInvoked(hostSubmitMs, c.attempt);
     }

@@ -21,6 +21,14 @@ const ERROR_CODES: Record<RemoteErrorInfo["kind"], ErrorCode> = {
   storage: ErrorCodes.STORAGE,
 };
 
+/**
+ * Shared by the futures of one job: set once when the whole job was handed to the platform, so
+ * submitting 10,000 calls does not touch 10,000 objects.
+ */
+export interface JobSubmitState {
+  submitted: boolean;
+}
+
 /** Handle of one call. @typeParam R - the function's result type */
 export class ResponseFuture<R = unknown> {
   readonly executorId: string;
@@ -34,6 +42,7 @@ export class ResponseFuture<R = unknown> {
   /** True once `getResult()` has returned this future's value. */
   read = false;
   private readonly table: StatsTable;
+  private readonly jobState: JobSubmitState;
   private stateValue: FutureState = "new";
   private value: R | undefined = undefined;
   private errorValue: Error | undefined = undefined;
@@ -42,7 +51,8 @@ export class ResponseFuture<R = unknown> {
   private waiters: Array<() => void> | null = null;
 
   /** @internal created by the executor; the job's stats live in `table` at row `index` */
-  constructor(ids: { executorId: string; jobId: string; index: number }, table: StatsTable, producesOutput = true) {
+  constructor(ids: { executorId: string; jobId: string; index: number }, table: StatsTable, producesOutput = true, jobState: JobSubmitState = { submitted: false }) {
+    this.jobState = jobState;
     this.executorId = ids.executorId;
     this.jobId = ids.jobId;
     this.index = ids.index;
@@ -67,7 +77,7 @@ export class ResponseFuture<R = unknown> {
 
   /** Where the call is in its life cycle. */
   get status(): FutureState {
-    return this.stateValue;
+    return this.stateValue === "new" && this.jobState.submitted ? "invoked" : this.stateValue;
   }
 
   /** True when the call ended (success, error or cancelled). */

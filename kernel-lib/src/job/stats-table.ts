@@ -34,6 +34,12 @@ export class StatsTable {
     this.cells[index * FIELDS.length + COLUMN[field]] = ms;
   }
 
+  /** Set one timestamp of every call (a whole job submitted at once: one strided pass). */
+  setAll(field: StatsField, ms: number): void {
+    const width = FIELDS.length;
+    for (let i = COLUMN[field]; i < this.cells.length; i += width) this.cells[i] = ms;
+  }
+
   /** One timestamp of one call, or undefined when not set yet. */
   get(index: number, field: StatsField): number | undefined {
     const v = this.cells[index * FIELDS.length + COLUMN[field]];
