@@ -38,8 +38,12 @@ type Factory = (futures: readonly ResponseFuture[]) => ProgressDisplay;
 
 const quiet: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
-let factory: Factory = (futures) =>
-  process.stdout.isTTY && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+/** The default display: a terminal bar when stdout is a TTY and some futures are still running. */
+export function terminalProgressFor(futures: readonly ResponseFuture[]): ProgressDisplay {
+  return process.stdout.isTTY && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+}
+
+let factory: Factory = terminalProgressFor;
 
 /** A progress display for waiting on `futures`. */
 export function progressFor(futures: readonly ResponseFuture[]): ProgressDisplay {
