@@ -211,9 +211,10 @@ export class FunctionExecutor {
    */
   async getResult(futures?: ResponseFuture | readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown> {
     if (futures instanceof ResponseFuture) return (await collectResults([futures], options))[0];
-    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options);
-    const pending = (await this.pendingFutures()).filter((f) => !f.read && f.producesOutput);
-    const results = await collectResults(pending, options);
+    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options, futures);
+    const unread = (await this.pendingFutures()).filter((f) => !f.read);
+    const pending = unread.filter((f) => f.producesOutput);
+    const results = await collectResults(pending, options, unread.filter((f) => f.producesOutput || !f.done));
     const last = this.core.submissions.at(-1)?.kind;
     return results.length === 1 && last !== "M" ? results[0] : results;
   }
