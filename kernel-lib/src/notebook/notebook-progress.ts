@@ -9,7 +9,7 @@
  * calls are still running.
  */
 import type { ResponseFuture } from "../future.js";
-import { countFutures, type ProgressCounts, type ProgressDisplay } from "../progress/progress.js";
+import { countFutures, jobStartMs, type ProgressCounts, type ProgressDisplay } from "../progress/progress.js";
 import type { DisplayHandle, DisplaySink } from "./display.js";
 import { jobLabel, progressBundle, PROGRESS_PAYLOAD_VERSION, type ProgressPayload } from "./progress-model.js";
 
@@ -43,8 +43,7 @@ export class JobProgressDisplay {
     this.jobId = jobId;
     this.cellToken = sink.cellToken();
     for (const f of futures) this.futures.add(f);
-    const created = futures.map((f) => f.stat("hostJobCreateMs") ?? Number.NaN).filter((ms) => ms > 0);
-    this.startMs = created.length > 0 ? Math.min(...created) : Date.now();
+    this.startMs = jobStartMs(futures) ?? Date.now();
     const payload = this.payload();
     this.handle = sink.show(progressBundle(payload));
     this.lastSentMs = Date.now();

@@ -4,6 +4,7 @@
  */
 import type { ResponseFuture } from "../future.js";
 import type { StatsField } from "../job/stats-table.js";
+import { jobStartMs } from "../progress/progress.js";
 
 /** The events of a call shown on the timeline, in life-cycle order. */
 export const TIMELINE_EVENTS = [
@@ -78,8 +79,7 @@ export function runningSteps(spans: readonly CallSpan[]): RunningStep[] {
  * @param futures - the calls to plot, in the order of the y axis
  */
 export function plotData(futures: readonly ResponseFuture[]): PlotData {
-  const created = futures.map((f) => f.stat("hostJobCreateMs") ?? Number.NaN).filter((ms) => ms > 0);
-  const originMs = created.length > 0 ? Math.min(...created) : 0;
+  const originMs = jobStartMs(futures) ?? 0;
   const timeline: TimelinePoint[] = [];
   const spans: CallSpan[] = [];
   futures.forEach((f, call) => {
