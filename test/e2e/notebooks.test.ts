@@ -39,6 +39,8 @@ interface Progress {
 interface Message {
   cell: number;
   msg_type: string;
+  /** When the kernel made the message (header date, ISO 8601). */
+  date: string | null;
   display_id: string | null;
   mimes: string[];
   progress: Progress | null;
@@ -87,7 +89,7 @@ beforeAll(async () => {
   const jupyterDir = tempDir("e2e-jupyter");
   const outDir = tempDir("e2e-notebooks");
   installKernelspec(jupyterDir);
-  rmSync(path.join(notebooksDir, "plots"), { recursive: true, force: true });
+  for (const name of notebookNames) for (const kind of ["timeline", "histogram"]) rmSync(path.join(notebooksDir, "plots", `${name}_${kind}.svg`), { force: true });
   startedMs = Date.now();
   const env = {
     ...process.env,
@@ -142,6 +144,9 @@ describe.each(notebookNames)("notebooks/%s.ipynb under nbclient", (name) => {
       const last = updates[updates.length - 1].progress;
       expect(last).toMatchObject({ version: 1, jobId: first.progress?.jobId, finished: true, running: 0 });
       expect(last!.done + last!.failed).toBe(last!.total);
+      // at most ~4 a second: 250 ms between the kernel's messages, but for the final one
+      const sentMs = [first, ...updates.slice(0, -1)].map((m) => Date.parse(m.date ?? ""));
+      for (let i = 1; i < sentMs.length; i++) expect(sentMs[i] - sentMs[i - 1]).toBeGreaterThanOrEqual(245);
     }
     const shown = r.cells.flatMap((c) => c.outputs ?? []).filter((o) => o.data?.[PROGRESS] !== undefined);
     expect(shown.length).toBe(created.length);

@@ -5,7 +5,8 @@ Usage: python run_notebooks.py KERNEL_NAME OUT_DIR NOTEBOOK...
 Each notebook runs top to bottom in a fresh kernel whose working directory is the notebook's
 folder. For each notebook NAME.ipynb this writes OUT_DIR/NAME.ipynb (executed, with outputs as
 nbclient applied them, display updates included) and OUT_DIR/NAME.messages.json: one record per
-IOPub message (cell index, msg_type, display id, MIME types, the tswren progress payload), plus
+IOPub message (cell index, msg_type, the kernel's header date, display id, MIME types, the
+tswren progress payload, stream text), plus
 the run's wall time. Exits non-zero when a cell fails (nbclient's CellExecutionError), after
 writing what ran.
 """
@@ -30,10 +31,12 @@ class RecordingClient(NotebookClient):
 
     def process_message(self, msg, cell, cell_index):
         content = msg.get("content", {})
+        date = msg.get("header", {}).get("date")
         data = content.get("data") or {}
         self.records.append({
             "cell": cell_index,
             "msg_type": msg.get("msg_type"),
+            "date": date.isoformat() if hasattr(date, "isoformat") else date,
             "display_id": (content.get("transient") or {}).get("display_id"),
             "mimes": sorted(data.keys()),
             "progress": data.get(PROGRESS),
