@@ -201,3 +201,15 @@ describe("notebook values", () => {
     expect(printed).toMatch(/\ntrue\n/);
   });
 });
+
+describe("notebooks in git", () => {
+  it("are stored without outputs or execution counts", () => {
+    for (const name of notebookNames) {
+      const nb = JSON.parse(readFileSync(path.join(notebooksDir, `${name}.ipynb`), "utf8")) as Run;
+      for (const cell of nb.cells.filter((c) => c.cell_type === "code")) {
+        expect(cell.outputs, name).toEqual([]);
+        expect(cell.execution_count, name).toBeNull();
+      }
+    }
+  });
+});

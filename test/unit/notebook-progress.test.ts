@@ -47,6 +47,7 @@ describe("progress bundle", () => {
     expect(bundle["text/html"]).toContain('<progress value="41" max="100"');
     expect(bundle["text/html"]).toContain("40 done, 1 failed, 8 running");
     expect(bundle["text/plain"]).toMatch(/^tswren map M000 \[#{12}-{18}\] 41\/100 calls ended: 40 done, 1 failed, 8 running \| 3\.2 s$/);
+    expect(progressBundle({ ...payload, done: 99, elapsedSeconds: 75.4, finished: true })["text/plain"]).toMatch(/100\/100 calls ended: 99 done, 1 failed, finished \| 1 min 15 s$/);
   });
 });
 

@@ -15,6 +15,12 @@ import { renderSvg } from "./render-svg.js";
 /** MIME type of the inline charts. */
 export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
 
+/**
+ * Inline displays carry the SVG too (for front ends without Vega-Lite, e.g. exported HTML) when
+ * it is at most this big; a 10,000-call timeline is ~15 MB of SVG, too much for a notebook file.
+ */
+export const INLINE_SVG_MAX_CHARS = 2 << 20;
+
 /** Options of `fx.plot`. */
 export interface PlotOptions {
   /** Folder for the SVG files, created when missing; relative to the working directory (default `plots`). */
@@ -47,6 +53,10 @@ function checkOptions(futures: readonly ResponseFuture[], options: PlotOptions):
   return { dir, name };
 }
 
+function chartBundle(spec: VegaLiteSpec, svg: string, text: string): Record<string, unknown> {
+  return { [VEGA_LITE_MIME]: spec, ...(svg.length <= INLINE_SVG_MAX_CHARS ? { "image/svg+xml": svg } : {}), "text/plain": text };
+}
+
 /**
  * Plot calls' execution (the stats taken so far: call it after the calls ended for full charts).
  * @param futures - the calls, in y-axis order
@@ -68,8 +78,8 @@ export async function plotFutures(futures: readonly ResponseFuture[], options: P
   await Promise.all([writeFile(files.timeline, timelineSvg), writeFile(files.histogram, histogramSvg)]);
   const sink = options.display === false ? undefined : notebookSink();
   if (sink) {
-    sink.show({ [VEGA_LITE_MIME]: timeline, "image/svg+xml": timelineSvg, "text/plain": `${title}: timeline (${files.timeline})` });
-    sink.show({ [VEGA_LITE_MIME]: histogram, "image/svg+xml": histogramSvg, "text/plain": `${title}: calls running (${files.histogram})` });
+    sink.show(chartBundle(timeline, timelineSvg, `${title}: timeline (${files.timeline})`));
+    sink.show(chartBundle(histogram, histogramSvg, `${title}: calls running (${files.histogram})`));
   }
   return { timeline, histogram, files };
 }
