@@ -21,6 +21,7 @@ import { Storage } from "./storage/storage.js";
 import { waitFutures, type WaitOptions } from "./wait.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
+import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
@@ -210,11 +211,23 @@ export class FunctionExecutor {
    */
   async getResult(futures?: ResponseFuture | readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown> {
     if (futures instanceof ResponseFuture) return (await collectResults([futures], options))[0];
-    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options);
-    const pending = (await this.pendingFutures()).filter((f) => !f.read && f.producesOutput);
-    const results = await collectResults(pending, options);
+    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options, futures);
+    const unread = (await this.pendingFutures()).filter((f) => !f.read);
+    const pending = unread.filter((f) => f.producesOutput);
+    const results = await collectResults(pending, options, unread.filter((f) => f.producesOutput || !f.done));
     const last = this.core.submissions.at(-1)?.kind;
     return results.length === 1 && last !== "M" ? results[0] : results;
+  }
+
+  /**
+   * Execution plots of calls (with no futures: every call submitted so far): a timeline and a
+   * concurrency chart, shown inline in a notebook and written as SVG files.
+   * @example
+   * await fx.plot(futures, { dir: "plots", name: "run1" }); // plots/run1_timeline.svg, plots/run1_histogram.svg
+   * @throws TswrenError `TSWREN_BAD_INPUT` / `TSWREN_BAD_OPTION`
+   */
+  async plot(futures?: readonly ResponseFuture[], options?: PlotOptions): Promise<PlotResult> {
+    return plotFutures(futures ?? (await this.pendingFutures()), options);
   }
 
   private async pendingFutures(): Promise<ResponseFuture[]> {

@@ -4,6 +4,10 @@
  */
 import { FunctionExecutor } from "./executor.js";
 import type { ExecutorOptions } from "./executor-options.js";
+import { installNotebookProgress } from "./notebook/activate.js";
+
+// In a notebook (tswren kernel, or stock tslab), waits show live progress displays.
+installNotebookProgress();
 
 export { FunctionExecutor } from "./executor.js";
 export type { UserFunction } from "./executor.js";
@@ -25,6 +29,10 @@ export type { ErrorCode } from "./errors.js";
 export { loadConfig, redactConfig } from "./config/index.js";
 export type { TswrenConfig } from "./config/index.js";
 export { TSWREN_VERSION } from "./version.js";
+export type { PlotOptions, PlotResult } from "./plot/plot.js";
+export type { VegaLiteSpec } from "./plot/plot-specs.js";
+export { PROGRESS_MIME } from "./notebook/progress-model.js";
+export type { ProgressPayload } from "./notebook/progress-model.js";
 
 /**
  * Create an executor on the configured backend (config file, `TSWREN_CONFIG`, then `options`);

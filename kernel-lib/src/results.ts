@@ -16,11 +16,17 @@ export interface GetResultOptions {
 
 /**
  * Wait for every future, then return their results in order.
+ * @param progressOver - the futures the progress display shows (default `futures`; `getResult`
+ *   adds the still-running map calls of a mapReduce whose reducer it waits on)
  * @throws RemoteFunctionError of the first failed call (in input order) when `throwExcept`
  * @throws TswrenError `TSWREN_WAIT_TIMEOUT` / `TSWREN_CANCELLED`
  */
-export async function collectResults(futures: readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown[]> {
-  const progress = progressFor(futures);
+export async function collectResults(
+  futures: readonly ResponseFuture[],
+  options: GetResultOptions = {},
+  progressOver: readonly ResponseFuture[] = futures,
+): Promise<unknown[]> {
+  const progress = progressFor(progressOver);
   let notDone: ResponseFuture[];
   try {
     [, notDone] = await waitFutures(futures, {

@@ -16,14 +16,17 @@ const notebook = JSON.parse(readFileSync(path.join(repo, "notebooks/quickstart.i
 const root = tempDir("quickstart");
 let nb: TslabHarness;
 const printed: string[] = [];
+const cwd = process.cwd();
 
 beforeAll(async () => {
+  process.chdir(path.join(repo, "notebooks")); // as the kernel runs: fx.plot writes notebooks/plots/
   process.env["TSWREN_CONFIG"] = JSON.stringify({ localhost_storage: { storage_root: root } });
   nb = createTslabHarness(path.join(repo, "notebooks"));
   for (const cell of notebook.cells.filter((c) => c.cell_type === "code")) printed.push(...(await nb.run(cell.source.join(""))));
 }, 120_000);
 
 afterAll(() => {
+  process.chdir(cwd);
   delete process.env["TSWREN_CONFIG"];
   nb.close();
 });
@@ -41,6 +44,12 @@ describe("notebooks/quickstart.ipynb", () => {
     const stats = nb.locals["firstStats"] as { workerFuncStartMs: number; workerFuncEndMs: number };
     expect(stats.workerFuncEndMs).toBeGreaterThanOrEqual(stats.workerFuncStartMs);
     expect(printed[0]).toMatch(/localhost: \d+ worker processes/);
+  });
+
+  it("plots the pi job to notebooks/plots/quickstart_{timeline,histogram}.svg", () => {
+    const files = (nb.locals["plotted"] as { files: { timeline: string; histogram: string } }).files;
+    expect(files).toEqual({ timeline: path.join(repo, "notebooks/plots/quickstart_timeline.svg"), histogram: path.join(repo, "notebooks/plots/quickstart_histogram.svg") });
+    expect(readFileSync(files.timeline, "utf8")).toContain("seconds since job start");
   });
 
   it("returns null for the failed call with throwExcept: false", () => {

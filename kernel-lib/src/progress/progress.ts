@@ -34,12 +34,26 @@ export function countFutures(futures: readonly ResponseFuture[]): ProgressCounts
   return { total: futures.length, done, failed, running };
 }
 
+/** The earliest job creation time (`hostJobCreateMs`) among futures, or undefined when none is set. */
+export function jobStartMs(futures: Iterable<ResponseFuture>): number | undefined {
+  let start = Number.POSITIVE_INFINITY;
+  for (const f of futures) {
+    const ms = f.stat("hostJobCreateMs");
+    if (ms !== undefined && ms > 0 && ms < start) start = ms;
+  }
+  return Number.isFinite(start) ? start : undefined;
+}
+
 type Factory = (futures: readonly ResponseFuture[]) => ProgressDisplay;
 
 const quiet: ProgressDisplay = { update: () => undefined, stop: () => undefined };
 
-let factory: Factory = (futures) =>
-  process.stdout.isTTY && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+/** The default display: a terminal bar when stdout is a TTY and some futures are still running. */
+export function terminalProgressFor(futures: readonly ResponseFuture[]): ProgressDisplay {
+  return process.stdout.isTTY && futures.some((f) => !f.done) ? new TerminalProgress(futures) : quiet;
+}
+
+let factory: Factory = terminalProgressFor;
 
 /** A progress display for waiting on `futures`. */
 export function progressFor(futures: readonly ResponseFuture[]): ProgressDisplay {

@@ -1,0 +1,98 @@
+/**
+ * The data behind the execution plots, taken from the futures' stats (Lithops-style timestamps,
+ * see `CallStats`), in seconds since the earliest job creation among the futures.
+ */
+import type { ResponseFuture } from "../future.js";
+import type { StatsField } from "../job/stats-table.js";
+import { jobStartMs } from "../progress/progress.js";
+
+/** The events of a call shown on the timeline, in life-cycle order. */
+export const TIMELINE_EVENTS = [
+  ["submit", "hostSubmitMs"],
+  ["function start", "workerFuncStartMs"],
+  ["function end", "workerFuncEndMs"],
+  ["status fetched", "hostStatusDoneMs"],
+  ["result fetched", "hostResultDoneMs"],
+] as const satisfies ReadonlyArray<readonly [string, StatsField]>;
+
+/** Name of a timeline event. */
+export type TimelineEvent = (typeof TIMELINE_EVENTS)[number][0];
+
+/** One point of the timeline: one event of one call. */
+export interface TimelinePoint {
+  /** Position of the call in the plotted list (0-based). */
+  call: number;
+  /** `executorId-jobId/callId`. */
+  callId: string;
+  event: TimelineEvent;
+  seconds: number;
+  /** The call's state (`success`, `error`, `cancelled`, ...). */
+  status: string;
+}
+
+/** The run of one call's function (one bar of the concurrency chart). */
+export interface CallSpan {
+  call: number;
+  callId: string;
+  startSeconds: number;
+  endSeconds: number;
+  status: string;
+}
+
+/** Calls running from `seconds` on (a step of the concurrency line). */
+export interface RunningStep {
+  seconds: number;
+  running: number;
+}
+
+/** Everything the two charts show. */
+export interface PlotData {
+  timeline: TimelinePoint[];
+  spans: CallSpan[];
+  running: RunningStep[];
+  /** Epoch ms the seconds count from. */
+  originMs: number;
+}
+
+function round3(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+/** Calls running over time, from the spans: a step each time a function starts or ends. */
+export function runningSteps(spans: readonly CallSpan[]): RunningStep[] {
+  const deltas: Array<[number, number]> = [];
+  for (const s of spans) deltas.push([s.startSeconds, 1], [s.endSeconds, -1]);
+  deltas.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const steps: RunningStep[] = [{ seconds: 0, running: 0 }];
+  let running = 0;
+  for (const [seconds, delta] of deltas) {
+    running += delta;
+    const last = steps[steps.length - 1];
+    if (last.seconds === seconds) last.running = running;
+    else steps.push({ seconds, running });
+  }
+  return steps;
+}
+
+/**
+ * Collect the plot data of futures (the stats taken so far; calls still running have fewer events).
+ * @param futures - the calls to plot, in the order of the y axis
+ */
+export function plotData(futures: readonly ResponseFuture[]): PlotData {
+  const originMs = jobStartMs(futures) ?? 0;
+  const timeline: TimelinePoint[] = [];
+  const spans: CallSpan[] = [];
+  futures.forEach((f, call) => {
+    const callId = `${f.executorId}-${f.jobId}/${f.callId}`;
+    for (const [event, field] of TIMELINE_EVENTS) {
+      const ms = f.stat(field);
+      if (ms !== undefined && ms > 0) timeline.push({ call, callId, event, seconds: round3((ms - originMs) / 1000), status: f.status });
+    }
+    const start = f.stat("workerFuncStartMs");
+    const end = f.stat("workerFuncEndMs");
+    if (start !== undefined && end !== undefined) {
+      spans.push({ call, callId, startSeconds: round3((start - originMs) / 1000), endSeconds: round3((end - originMs) / 1000), status: f.status });
+    }
+  });
+  return { timeline, spans, running: runningSteps(spans), originMs };
+}
