@@ -82,7 +82,7 @@ export class ProgressRenderer extends Widget implements IRenderMime.IRenderer {
   private showInvalid(reason: string, plain: unknown): void {
     this.node.classList.add("tswren-progress-invalid");
     this.node.classList.remove("tswren-progress-finished", "tswren-progress-has-failed");
-    for (const key of ["done", "failed", "total", "finished"]) delete this.node.dataset[key];
+    for (const key of ["done", "failed", "total", "finished"]) this.node.removeAttribute(`data-${key}`);
     this.titleNode.textContent = "tswren progress";
     this.statusNode.textContent = "";
     this.bar.hidden = true;
