@@ -9,5 +9,8 @@ export default defineConfig({
     fileParallelism: false,
     globalSetup: ["./test/global-setup.ts"],
     reporters: ["default"],
+    // JupyterLab's packages (used by the extension's unit tests) ship ESM with extension-less
+    // imports that Node cannot load; let Vite transform them.
+    server: { deps: { inline: [/@jupyter\/web-components/, /@jupyterlab\//, /@lumino\//] } },
   },
 });
