@@ -25,6 +25,7 @@ export type { ErrorCode } from "./errors.js";
 export { loadConfig, redactConfig } from "./config/index.js";
 export type { TswrenConfig } from "./config/index.js";
 export { TSWREN_VERSION } from "./version.js";
+export { notebookExecutor } from "./notebook/cells.js";
 
 /**
  * Create an executor on the configured backend (config file, `TSWREN_CONFIG`, then `options`);

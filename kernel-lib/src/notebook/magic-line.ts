@@ -71,7 +71,7 @@ export function splitTokens(text: string, base: number): Token[] {
     start = -1;
   };
   while (i < text.length) {
-    const c = text[i] as string;
+    const c = text[i];
     if (stack.length === 0 && /\s/.test(c)) {
       close(i);
       i++;

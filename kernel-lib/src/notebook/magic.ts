@@ -66,7 +66,7 @@ function findHeader(code: string): MagicHeader | null {
   }
   const jsdoc = /^\s*\/\*\*([\s\S]*?)\*\//.exec(code);
   if (jsdoc === null) return null;
-  const body = jsdoc[1] as string;
+  const body = jsdoc[1];
   const tag = /(^|\n)\s*\*?\s*@cloud(?=\s)/.exec(body);
   if (tag === null) return null;
   const start = jsdoc.index + jsdoc[0].indexOf(body) + tag.index + tag[0].length;
