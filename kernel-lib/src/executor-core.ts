@@ -298,13 +298,16 @@ export class ExecutorCore implements PollSink {
   /**
    * Cancel calls of this executor that have not ended: their futures end at once as `cancelled`
    * (`TSWREN_CANCELLED`), calls not started are dropped and running ones stopped where the
-   * backend can (`cancelPending` / `cancelRunning`). The executor stays usable.
+   * backend can (`cancelPending` / `cancelRunning`); `getResult()` without futures skips them
+   * from now on. The executor stays usable.
    */
   cancelCalls(futures: readonly ResponseFuture[], reason: string): void {
     const open = futures.filter((f) => !f.done && f.executorId === this.executorId);
     const jobIds = new Set(open.map((f) => f.jobId));
     for (const f of open) {
       f.failLocally(ErrorCodes.CANCELLED, reason, "cancelled");
+      // Its outcome was reported to whoever cancelled it: `getResult()` skips it from now on.
+      f.read = true;
       const job = this.jobs.get(f.jobId);
       if (job !== undefined) this.callEnded(job, f.jobId, f.index);
     }

@@ -237,7 +237,8 @@ export class FunctionExecutor {
   /**
    * Cancel calls that have not ended: calls not started are dropped, running local calls are
    * stopped, and their futures end as `cancelled` (error `TSWREN_CANCELLED`). With no futures,
-   * every call of this executor that has not ended. The executor stays usable.
+   * every call of this executor that has not ended. Cancelled calls count as read: a later
+   * `getResult()` without futures skips them. The executor stays usable.
    * @example
    * const futures = await fx.map(slow, items);
    * await fx.cancel(futures);

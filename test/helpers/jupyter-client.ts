@@ -144,7 +144,7 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
   const dir = mkdtempSync(join(tmpdir(), "tswren-kernel-"));
   const { file, key, ports } = await writeConnectionFile(dir);
   const argv = (options.argv ?? [process.execPath, TSWREN_BIN, "kernel", "--config-path", "{connection_file}"]).map((a) => a.replace("{connection_file}", file));
-  const child = spawn(argv[0] as string, argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => { output += d.toString(); });
   child.stderr.on("data", (d: Buffer) => { output += d.toString(); });

@@ -117,6 +117,8 @@ describe("tswren kernel over the Jupyter protocol", () => {
   it("interrupt_request during a job cancels it promptly, stops its running calls and keeps the kernel alive", async () => {
     const setup = await executeAfterError('import { notebookExecutor } from "tswren";\nconst fx = notebookExecutor();\nlet saved: { status: string; error?: Error }[] = [];');
     expect(status(setup), setup.stderr).toBe("ok");
+    const timers = "process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length";
+    const before = await kernel.execute(`console.log(${timers})`);
     const running = kernel.startExecute([
       "const futures = await fx.map((x: number) => { const end = Date.now() + 120_000; while (Date.now() < end); return x; }, [1, 2, 3, 4], { timeout: 300 });",
       "saved = futures;",
@@ -133,6 +135,8 @@ describe("tswren kernel over the Jupyter protocol", () => {
     expect(run.stderr).toContain("Interrupted");
     const after = await executeAfterError('console.log(saved.map((f) => f.status).join(","), (saved[0].error as any).code)');
     expect(after.stdout).toBe("cancelled,cancelled,cancelled,cancelled TSWREN_CANCELLED\n");
+    const timersAfter = await kernel.execute(`console.log(${timers})`);
+    expect(timersAfter.stdout).toBe(before.stdout);
     // Both workers ran 120 s calls: this job can only finish quickly if they were stopped.
     const next = await kernel.execute("%%cloud map [1, 2, 3] --as again\n(x: number) => x * 10");
     expect(status(next), next.stderr).toBe("ok");
@@ -158,5 +162,11 @@ describe("tswren kernel over the Jupyter protocol", () => {
     expect(status(next), next.stderr).toBe("ok");
     expect(next.stdout).toBe("16\n");
     expect(kernel.process.exitCode).toBeNull();
+  });
+
+  it("shutdown_request ends the kernel process with exit code 0", async () => {
+    const exited = new Promise<number | null>((resolve) => { kernel.process.once("exit", (code) => { resolve(code); }); });
+    await kernel.shutdown();
+    expect(await exited).toBe(0);
   });
 });
