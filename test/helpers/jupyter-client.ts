@@ -23,8 +23,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import * as zmq from "zeromq";
+import { kernelSpec } from "../../kernel-lib/src/notebook/kernelspec.js";
 import { decodeMessage, encodeMessage, newHeader, type JupyterMessage } from "../../kernel-lib/src/notebook/wire.js";
 import { freePort } from "./ports.js";
 
@@ -72,13 +72,12 @@ export interface StartKernelOptions {
   cwd?: string;
   /** Extra environment variables. */
   env?: Record<string, string>;
-  /** Command and arguments; `{connection_file}` is replaced (default: this repo's tswren kernel). */
+  /** Command and arguments; `{connection_file}` is replaced (default: the argv of this repo's tswren kernelspec). */
   argv?: string[];
   /** How long to wait for the kernel to answer `kernel_info_request` (default 60 s). */
   readyTimeoutMs?: number;
 }
 
-const TSWREN_BIN = fileURLToPath(new URL("../../kernel-lib/bin/tswren.js", import.meta.url));
 const EXIT_WAIT_MS = 10_000;
 
 interface Waiter {
@@ -143,7 +142,7 @@ async function writeConnectionFile(dir: string): Promise<{ file: string; key: st
 export async function startKernel(options: StartKernelOptions = {}): Promise<KernelClient> {
   const dir = mkdtempSync(join(tmpdir(), "tswren-kernel-"));
   const { file, key, ports } = await writeConnectionFile(dir);
-  const argv = (options.argv ?? [process.execPath, TSWREN_BIN, "kernel", "--config-path", "{connection_file}"]).map((a) => a.replace("{connection_file}", file));
+  const argv = (options.argv ?? kernelSpec().argv).map((a) => a.replace("{connection_file}", file));
   const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => { output += d.toString(); });

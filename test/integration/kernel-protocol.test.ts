@@ -132,7 +132,7 @@ describe("tswren kernel over the Jupyter protocol", () => {
     const run = await running.done;
     expect(Date.now() - interruptedAt).toBeLessThan(5_000);
     expect(status(run)).toBe("error");
-    expect(run.stderr).toContain("Interrupted");
+    expect(run.stderr).toContain("Interrupted: the cell was stopped");
     const after = await executeAfterError('console.log(saved.map((f) => f.status).join(","), (saved[0].error as any).code)');
     expect(after.stdout).toBe("cancelled,cancelled,cancelled,cancelled TSWREN_CANCELLED\n");
     const timersAfter = await kernel.execute(`console.log(${timers})`);

@@ -53,6 +53,14 @@ interface TslabModules {
   };
 }
 
+/** What an interrupted cell prints instead of tslab's stack trace of its internal error. */
+const INTERRUPTED = "Interrupted: the cell was stopped (a tswren job it waited on was cancelled; the kernel keeps its state)";
+
+/** tslab's error for a cell interrupted while it awaited (`tslab/dist/executor.js`). */
+function isTslabInterrupt(value: unknown): boolean {
+  return value instanceof Error && value.message === "Interrupted asynchronously";
+}
+
 /** How long shutting down may wait for the default executor to release its workers. */
 const SHUTDOWN_WAIT_MS = 5_000;
 
@@ -145,7 +153,7 @@ export async function startKernel(configPath: string): Promise<void> {
   const tslab = loadTslab();
   const inner = tslab.executor.createExecutor(process.cwd(), converterSet(tslab), {
     log: (...args) => { console.log(...args); },
-    error: (...args) => { console.error(...args); },
+    error: (...args) => { console.error(...(isTslabInterrupt(args[0]) ? [INTERRUPTED] : args)); },
   });
   const cells = new CellExecutor(inner, { error: (message) => { console.error(message); } });
   const Server = serverClass(tslab.jupyter.ZmqServer, cells);
