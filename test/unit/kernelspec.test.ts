@@ -10,7 +10,7 @@ describe("tswren kernelspec", () => {
     const spec = kernelSpec();
     expect(spec).toEqual({ argv: [process.execPath, spec.argv[1], "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript (tswren)", language: "typescript" });
     expect(spec.argv[1]).toMatch(/kernel-lib\/bin\/tswren\.js$/);
-    expect(existsSync(spec.argv[1] as string)).toBe(true);
+    expect(existsSync(spec.argv[1])).toBe(true);
   });
 
   it("finds the user's Jupyter data dir like Jupyter does", () => {
