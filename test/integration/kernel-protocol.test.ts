@@ -76,6 +76,8 @@ describe("tswren kernel over the Jupyter protocol", () => {
     expect(run.stderr).toContain("3:9 - Type 'number' is not assignable to type 'string'.");
     const mismatch = await executeAfterError("%%cloud map ['a', 'b'] --as worse\n(x: number) => x + 1");
     expect(status(mismatch)).toBe("error");
+    const jsdoc = await executeAfterError("/**\n * @cloud map [1, 2] --as bad\n */\n(x: number) => { const s: string = x; return s; }");
+    expect(jsdoc.stderr).toContain("4:24 - Type 'number' is not assignable to type 'string'.");
     // The function (the user's line 2) does not fit the items of the magic line.
     expect(mismatch.stderr).toMatch(/^2:1 - Type 'string' is not assignable to type 'number'\.$/m);
   });
