@@ -2,12 +2,14 @@
  * The `tswren` command line: `tswren hello` runs a call and a small map on the configured
  * backend and prints where they ran; `tswren clean` deletes job data left in storage;
  * `tswren runtime deploy|list|delete` manages the serverless runtime and `tswren logs <job>`
- * prints a job's function logs (both in `cli-runtime.ts`).
+ * prints a job's function logs (both in `cli-runtime.ts`); `tswren kernel` is the Jupyter kernel and
+ * `tswren kernel install` registers it.
  */
 import { Command, CommanderError } from "commander";
 import { registerRuntimeCommands } from "./cli-runtime.js";
+import { installKernelSpec } from "./notebook/kernelspec.js";
 import { loadConfig } from "./config/index.js";
-import { TswrenError } from "./errors.js";
+import { ErrorCodes, TswrenError } from "./errors.js";
 import { FunctionExecutor } from "./executor.js";
 import { createStorageBackend } from "./storage/registry.js";
 import { TSWREN_VERSION } from "./version.js";
@@ -52,6 +54,35 @@ export async function clean(print: Print): Promise<void> {
   }
 }
 
+interface KernelCommandOptions {
+  configPath?: string;
+  user?: boolean;
+  prefix?: string;
+  dataDir?: string;
+}
+
+/** `tswren kernel --config-path <file>` (started by Jupyter) and `tswren kernel install`. */
+function registerKernelCommand(cmd: Command, print: Print): void {
+  cmd
+    .command("kernel")
+    .description("start the tswren Jupyter kernel (Jupyter runs this), or `kernel install` to register it with Jupyter")
+    .argument("[action]", "`install`: write the kernelspec \"TypeScript (tswren)\"")
+    .option("--config-path <file>", "Jupyter connection file (given by Jupyter)")
+    .option("--user", "install into the user's Jupyter data dir (default): $JUPYTER_DATA_DIR or ~/.local/share/jupyter")
+    .option("--prefix <dir>", "install into <dir>/share/jupyter (e.g. a virtualenv's sys.prefix)")
+    .option("--data-dir <dir>", "install into this Jupyter data dir")
+    .action(async (action: string | undefined, opts: KernelCommandOptions) => {
+      if (action === "install") {
+        const file = installKernelSpec({ ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}) });
+        print(`installed kernelspec tswren ("TypeScript (tswren)") in ${file}`);
+        return;
+      }
+      if (action !== undefined) throw new TswrenError(ErrorCodes.BAD_INPUT, `unknown kernel action ${JSON.stringify(action)}; use \`tswren kernel install\` or \`tswren kernel --config-path <file>\``);
+      const { startKernel } = await import("./notebook/kernel.js");
+      await startKernel(opts.configPath ?? "");
+    });
+}
+
 function program(print: Print): Command {
   const cmd = new Command("tswren").version(TSWREN_VERSION).description("Run functions over many inputs in parallel, PyWren/Lithops style.");
   cmd.exitOverride();
@@ -65,6 +96,7 @@ function program(print: Print): Command {
     .description("delete tswren job data (function bundles, inputs, statuses, outputs) from storage")
     .action(() => clean(print));
   registerRuntimeCommands(cmd, print);
+  registerKernelCommand(cmd, print);
   return cmd;
 }
 

@@ -267,9 +267,7 @@ export class ExecutorCore implements PollSink {
       this.retry(job, index, status.attempt + 1, future);
       return;
     }
-    job.calls[index] = undefined;
-    job.remaining--;
-    if (job.remaining === 0) this.activeJobs.delete(status.jobId);
+    this.callEnded(job, status.jobId, index);
     this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
       future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
     });
@@ -298,6 +296,38 @@ export class ExecutorCore implements PollSink {
       bytes = await b.storage.get(b.storageRef.bucket, status.result.key);
     }
     future.resolveWith(status, hostStatusDoneMs, deserializeValue(bytes));
+  }
+
+  /**
+   * Cancel calls of this executor that have not ended: their futures end at once as `cancelled`
+   * (`TSWREN_CANCELLED`), calls not started are dropped and running ones stopped where the
+   * backend can (`cancelPending` / `cancelRunning`); `getResult()` without futures skips them
+   * from now on. The executor stays usable.
+   */
+  cancelCalls(futures: readonly ResponseFuture[], reason: string): void {
+    const open = futures.filter((f) => !f.done && f.executorId === this.executorId);
+    const jobIds = new Set(open.map((f) => f.jobId));
+    for (const f of open) {
+      f.failLocally(ErrorCodes.CANCELLED, reason, "cancelled");
+      // Its outcome was reported to whoever cancelled it: `getResult()` skips it from now on.
+      f.read = true;
+      const job = this.jobs.get(f.jobId);
+      if (job !== undefined) this.callEnded(job, f.jobId, f.index);
+    }
+    if (jobIds.size === 0) return;
+    void this.startedBackends().then((b) => {
+      for (const jobId of jobIds) {
+        b?.compute.cancelPending?.(this.executorId, jobId);
+        b?.compute.cancelRunning?.(this.executorId, jobId);
+      }
+    });
+  }
+
+  /** A call's final outcome is known: forget its spec and stop watching a finished job. */
+  private callEnded(job: JobRecord, jobId: string, index: number): void {
+    job.calls[index] = undefined;
+    job.remaining--;
+    if (job.remaining === 0) this.activeJobs.delete(jobId);
   }
 
   /** @throws TswrenError `TSWREN_EXECUTOR_CLOSED` once closed */

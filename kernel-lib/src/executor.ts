@@ -22,6 +22,7 @@ import { waitFutures, type WaitOptions } from "./wait.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
+import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
@@ -131,7 +132,7 @@ export class FunctionExecutor {
       const reduceFutures = await this.core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true, inputKind: "value" });
       return [...mapFutures, ...reduceFutures];
     };
-    return this.track("R", run());
+    return this.track("R", "mapReduce", run());
   }
 
   private limits(opts: CallOptions): { timeoutMs: number; memoryMb: number; retries: number; extraEnv: Record<string, string> } {
@@ -150,18 +151,22 @@ export class FunctionExecutor {
       const opts = validateCallOptions(what, options);
       this.core.assertOpen();
       const jobId = this.core.nextJobId(kind);
-      return this.track(kind, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
+      return this.track(kind, what, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
     } catch (err) {
       return Promise.reject(asError(err));
     }
   }
 
-  private track(kind: JobKind, futures: Promise<ResponseFuture[]>): Promise<ResponseFuture[]> {
+  private track(kind: JobKind, what: string, futures: Promise<ResponseFuture[]>): Promise<ResponseFuture[]> {
     this.core.assertOpen();
     futures.catch(() => undefined);
     this.core.submissions.push({ kind, futures });
-    return futures;
+    return cancellableSubmission(what, futures, cancelSignal(), this.cancelCalls);
   }
+
+  private readonly cancelCalls = (futures: readonly ResponseFuture[], reason: string): void => {
+    this.core.cancelCalls(futures, reason);
+  };
 
   private async submit<T, R>(
     jobId: string,
@@ -190,14 +195,19 @@ export class FunctionExecutor {
   }
 
   /**
-   * Wait until futures end (all, any, a percentage) or `timeout` seconds pass.
+   * Wait until futures end (all, any, a percentage) or `timeout` seconds pass. When `signal`
+   * aborts (or, in the tswren kernel, the cell is interrupted), the calls waited on that have not
+   * ended are cancelled and the wait rejects.
    * @returns `[done, notDone]`
+   * @throws TswrenError `TSWREN_CANCELLED` when cancelled
    */
   async wait<R>(futures?: readonly ResponseFuture<R>[], options: WaitOptions = {}): Promise<[ResponseFuture<R>[], ResponseFuture<R>[]]> {
-    const list = futures ?? ((await this.pendingFutures()) as ResponseFuture<R>[]);
+    const signal = cancelSignal(options.signal);
+    const cancel = (): void => { if (futures) this.cancelCalls(futures, "wait was interrupted"); else void this.cancel(); };
+    const list = futures ?? ((await cancellableWait("wait", signal, cancel, () => this.pendingFutures())) as ResponseFuture<R>[]);
     const progress = progressFor(list);
     try {
-      return await waitFutures(list, { ...options, onProgress: () => { progress.update(); options.onProgress?.(); } });
+      return await cancellableWait("wait", signal, cancel, () => waitFutures(list, { ...options, onProgress: () => { progress.update(); options.onProgress?.(); } }));
     } finally {
       progress.stop();
     }
@@ -208,13 +218,23 @@ export class FunctionExecutor {
    * jobs submitted so far, in submission order.
    * @throws RemoteFunctionError for the first failed call unless `throwExcept: false` (then `null`)
    * @throws TswrenError `TSWREN_WAIT_TIMEOUT` when `timeout` seconds pass first
+   * @throws TswrenError `TSWREN_CANCELLED` when `signal` aborts (or the notebook cell is
+   *   interrupted) first: the calls waited on that have not ended are cancelled
    */
   async getResult(futures?: ResponseFuture | readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown> {
-    if (futures instanceof ResponseFuture) return (await collectResults([futures], options))[0];
-    if (futures !== undefined) return collectResults(futures.filter((f) => f.producesOutput), options, futures);
-    const unread = (await this.pendingFutures()).filter((f) => !f.read);
-    const pending = unread.filter((f) => f.producesOutput);
-    const results = await collectResults(pending, options, unread.filter((f) => f.producesOutput || !f.done));
+    const signal = cancelSignal(options.signal);
+    const opts: GetResultOptions = { ...options, ...(signal !== undefined ? { signal } : {}) };
+    const list = futures instanceof ResponseFuture ? [futures] : futures;
+    // Waiting on every pending result cancels every call of this executor that has not ended.
+    const cancel = (): void => { if (list) this.cancelCalls(list, "getResult was interrupted"); else void this.cancel(); };
+    const run = <T>(wait: () => Promise<T>): Promise<T> => cancellableWait("getResult", signal, cancel, wait);
+    if (futures instanceof ResponseFuture) return (await run(() => collectResults([futures], opts)))[0];
+    if (futures !== undefined) return run(() => collectResults(futures.filter((f) => f.producesOutput), opts, futures));
+    const results = await run(async () => {
+      const unread = (await this.pendingFutures()).filter((f) => !f.read);
+      // The progress display also covers unread map calls of a mapReduce that are still running.
+      return collectResults(unread.filter((f) => f.producesOutput), opts, unread.filter((f) => f.producesOutput || !f.done));
+    });
     const last = this.core.submissions.at(-1)?.kind;
     return results.length === 1 && last !== "M" ? results[0] : results;
   }
@@ -228,6 +248,27 @@ export class FunctionExecutor {
    */
   async plot(futures?: readonly ResponseFuture[], options?: PlotOptions): Promise<PlotResult> {
     return plotFutures(futures ?? (await this.pendingFutures()), options);
+  }
+
+  /**
+   * Cancel calls that have not ended: calls not started are dropped, running local calls are
+   * stopped, and their futures end as `cancelled` (error `TSWREN_CANCELLED`). With no futures,
+   * every call of this executor that has not ended. Cancelled calls count as read: a later
+   * `getResult()` without futures skips them. The executor stays usable.
+   * @example
+   * const futures = await fx.map(slow, items);
+   * await fx.cancel(futures);
+   */
+  async cancel(futures?: readonly ResponseFuture[]): Promise<void> {
+    if (futures !== undefined) {
+      this.core.cancelCalls(futures, "cancelled by fx.cancel()");
+      return;
+    }
+    // Jobs still being submitted are cancelled as soon as their calls exist.
+    await Promise.all(this.core.submissions.map(async (s) => {
+      const settled = await Promise.allSettled([s.futures]);
+      if (settled[0].status === "fulfilled") this.core.cancelCalls(settled[0].value, "cancelled by fx.cancel()");
+    }));
   }
 
   private async pendingFutures(): Promise<ResponseFuture[]> {

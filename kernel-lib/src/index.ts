@@ -33,6 +33,7 @@ export type { PlotOptions, PlotResult } from "./plot/plot.js";
 export type { VegaLiteSpec } from "./plot/plot-specs.js";
 export { PROGRESS_MIME } from "./notebook/progress-model.js";
 export type { ProgressPayload } from "./notebook/progress-model.js";
+export { notebookExecutor } from "./notebook/cells.js";
 
 /**
  * Create an executor on the configured backend (config file, `TSWREN_CONFIG`, then `options`);

@@ -10,7 +10,7 @@ export interface GetResultOptions {
   throwExcept?: boolean;
   /** Seconds to wait at most. */
   timeout?: number;
-  /** Aborts the wait. */
+  /** Cancels the wait and the calls waited on that have not ended (`TSWREN_CANCELLED`). */
   signal?: AbortSignal;
 }
 

@@ -14,7 +14,10 @@ export interface WaitOptions {
   returnWhen?: ReturnWhen;
   /** Seconds to wait at most; then `wait` returns what is done so far. */
   timeout?: number;
-  /** Aborts the wait (the futures keep running). */
+  /**
+   * Cancels the wait: `fx.wait` then cancels the calls it waits on that have not ended and
+   * rejects with `TSWREN_CANCELLED` (the internal `waitFutures` just returns early).
+   */
   signal?: AbortSignal;
   /** Called whenever a future ends (progress display). */
   onProgress?: () => void;

@@ -58,6 +58,8 @@ export interface ComputeBackend {
   onEvent?(listener: (event: ComputeEvent) => void): () => void;
   /** Drop calls of this executor that have not started yet (best effort); returns how many. */
   cancelPending?(executorId: string, jobId?: string): number;
+  /** Stop calls of this executor that are running now (best effort); returns how many. */
+  cancelRunning?(executorId: string, jobId?: string): number;
   /** One line for people: what this backend runs on. */
   describe(): string;
   /** Release workers, connections and timers. */

@@ -23,6 +23,9 @@ export function describeWorkerEnd(worker: WorkerProcess, code: number | null, si
       message: `the call ran out of memory: its worker (pid ${pid}) exceeded runtimeMemory ${worker.memoryMb} MB${rss}; raise \`runtimeMemory\` or process less data per call`,
     };
   }
+  if (reason?.kind === "cancelled") {
+    return { kind: "lost", name: "CallCancelled", message: `the call was cancelled and its worker (pid ${pid}) was stopped` };
+  }
   if (reason?.kind === "stall") {
     return { kind: "lost", name: "WorkerStalled", message: `worker pid ${pid} stopped answering before the call started` };
   }

@@ -71,6 +71,10 @@ export class LocalhostCompute implements ComputeBackend {
     return this.shared.pool.cancelPending(executorId, jobId);
   }
 
+  cancelRunning(executorId: string, jobId?: string): number {
+    return this.shared.pool.cancelRunning(executorId, jobId);
+  }
+
   describe(): string {
     return `localhost: ${this.workers} worker processes (node ${process.version})`;
   }

@@ -66,6 +66,26 @@ export class WorkerPool extends EventEmitter {
     return this.queue.removeWhere((q) => q.payload.executorId === executorId && (jobId === undefined || q.payload.jobId === jobId));
   }
 
+  /**
+   * Stop the running calls of an executor / job: their workers are killed (other calls sent to
+   * those workers go back to the queue) and replaced; returns how many calls were stopped.
+   */
+  cancelRunning(executorId: string, jobId?: string): number {
+    const matches = (q: QueuedCall): boolean => q.payload.executorId === executorId && (jobId === undefined || q.payload.jobId === jobId);
+    let stopped = 0;
+    for (const worker of this.workers) {
+      // A worker runs what it was sent in order: stop it only when it runs (or would run next)
+      // a cancelled call; cancelled calls queued behind another job's call run and are ignored.
+      const head = worker.running ?? worker.inflight[0];
+      if (head === undefined || !matches(head) || worker.killReason !== null) continue;
+      const keep = worker.inflight.filter((q) => !matches(q) || q === worker.running);
+      worker.inflight.splice(0, worker.inflight.length, ...keep);
+      worker.kill({ kind: "cancelled" });
+      stopped++;
+    }
+    return stopped;
+  }
+
   /** Stop every worker and forget queued calls. */
   async close(): Promise<void> {
     this.closing = true;

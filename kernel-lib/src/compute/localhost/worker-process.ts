@@ -15,7 +15,7 @@ export interface QueuedCall {
 }
 
 /** Why the host killed a worker, when it did. */
-export type KillReason = { kind: "timeout"; limitMs: number } | { kind: "oom"; rssMb: number } | { kind: "stall" } | { kind: "shutdown" };
+export type KillReason = { kind: "timeout"; limitMs: number } | { kind: "oom"; rssMb: number } | { kind: "stall" } | { kind: "shutdown" } | { kind: "cancelled" };
 
 const STDERR_TAIL_BYTES = 8192;
 const PAGE_BYTES = 4096;
