@@ -223,16 +223,12 @@ json_string() {
 # failed run removes them and the manifest lets --uninstall remove them when empty.
 make_dir() {
   [ -d "$1" ] && return 0
-  parent=$(dirname -- "$1")
-  make_dir "$parent"
-  [ -d "$1" ] && return 0
-  mkdir -- "$1" 2>/dev/null || die 4 "cannot create $1 ($(why_not "$(dirname -- "$1")")); choose a writable place with TSWREN_PREFIX / JUPYTER_DATA_DIR"
+  [ ! -e "$1" ] || die 4 "cannot create $1: it exists and is not a directory; choose another place with TSWREN_PREFIX / JUPYTER_DATA_DIR"
+  make_dir "$(dirname -- "$1")"
+  mkdir -- "$1" 2>/dev/null ||
+    die 4 "cannot create $1 ($(dirname -- "$1") is not writable); choose a writable place with TSWREN_PREFIX / JUPYTER_DATA_DIR"
   created="$created$1
 "
-}
-
-why_not() {
-  if [ ! -d "$1" ]; then printf '%s is not a directory' "$1"; else printf '%s is not writable' "$1"; fi
 }
 
 writable_dir() {
