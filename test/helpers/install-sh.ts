@@ -147,11 +147,15 @@ export function snapshot(root: string, mtimes = false): string[] {
   return out;
 }
 
-/** Run a command; resolve with its stdout, reject with its stderr. */
-export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+/**
+ * Run a command; resolve with its stdout (followed by its stderr with `withStderr`), reject with
+ * its stderr.
+ */
+export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; withStderr?: boolean } = {}): Promise<string> {
+  const { withStderr, ...execOptions } = options;
   return new Promise((resolve, reject) => {
-    execFile(file, args, { ...options, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      if (err === null) resolve(stdout);
+    execFile(file, args, { ...execOptions, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err === null) resolve(withStderr === true ? stdout + stderr : stdout);
       else reject(new Error(`${file} ${args.join(" ")} failed: ${err.message}\n${stderr.slice(-4000)}`));
     });
   });

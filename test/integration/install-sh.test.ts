@@ -1,5 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jupyterBin } from "../services/jupyter.js";
 import { tempDir } from "../helpers/executor.js";
@@ -130,9 +131,10 @@ describe("install.sh into a fresh HOME from a local npm pack tarball", () => {
     });
 
     it("jupyter labextension list shows @tswren/jupyterlab-progress enabled", async () => {
-      const listed = await run(path.join(jupyter, "jupyter-labextension"), ["list"], { env: { ...jupyterEnv(), NO_COLOR: "1" } })
-        .catch((err: unknown) => String(err));
-      expect(listed).toMatch(/@tswren\/jupyterlab-progress v\S+ .*enabled.*OK/);
+      // It prints the list on stderr, in color.
+      const listed = stripVTControlCharacters(await run(path.join(jupyter, "jupyter-labextension"), ["list"], { env: jupyterEnv(), withStderr: true }));
+      expect(listed).toContain(path.join(dataDir(), "labextensions"));
+      expect(listed).toMatch(/@tswren\/jupyterlab-progress v\S+ enabled OK/);
     });
 
     it("nbclient executes notebooks/quickstart.ipynb on the installed kernel", async () => {
@@ -145,12 +147,15 @@ describe("install.sh into a fresh HOME from a local npm pack tarball", () => {
         "print(json.dumps([c.get('outputs', []) for c in nb.cells if c.cell_type == 'code']))",
       ].join("\n");
       const env = { ...jupyterEnv(), TSWREN_CONFIG: JSON.stringify({ localhost_storage: { storage_root: fresh("storage") } }) };
-      const outputs = JSON.parse(await run(path.join(jupyter, "python"), ["-c", script, path.join(nbDir, "quickstart.ipynb"), nbDir], { env })) as
-        Array<Array<{ output_type: string; name?: string; text?: string }>>;
-      const text = outputs.flat().map((o) => o.text ?? "").join("");
-      expect(outputs.flat().filter((o) => o.output_type === "error" || o.name === "stderr")).toEqual([]);
-      expect(text).toContain("[ 8, 9, 10, 11 ]");
-      expect(text).toMatch(/pi ~ 3\.1/);
+      const cells = JSON.parse(await run(path.join(jupyter, "python"), ["-c", script, path.join(nbDir, "quickstart.ipynb"), nbDir], { env })) as
+        Array<Array<{ output_type: string; name?: string; text?: string; data?: Record<string, unknown> }>>;
+      const outputs = cells.flat();
+      // A value shows as printed text (tslab) or as an execute_result / display's text/plain.
+      const text = outputs.map((o) => o.text ?? (typeof o.data?.["text/plain"] === "string" ? `${o.data["text/plain"]}\n` : "")).join("");
+      expect(outputs.filter((o) => o.output_type === "error" || o.name === "stderr")).toEqual([]);
+      expect(text).toMatch(/^localhost: \d+ worker processes/m);
+      for (const value of [/^\[ 8, 9, 10, 11 \]$/m, /^10$/m, /^38$/m]) expect(text).toMatch(value);
+      expect(text).toMatch(/^pi ~ 3\.1\d\d; first call's log: call 0 estimating with 200000 samples$/m);
       expect(text).toContain("[ 1, null, 3 ]");
     }, 300_000);
   });
