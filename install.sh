@@ -163,9 +163,15 @@ resolve_source() {
     '')
       if [ -z "$want_version" ] || [ "$want_version" = latest ] || [ "$want_version" = next ]; then
         tag=${want_version:-latest}
-        want_version=$(npm view "tswren@$tag" version 2>/dev/null) ||
-          die 5 "cannot ask the npm registry for tswren@$tag ($(npm config get registry)); check the network, or pin a version: sh -s -- 0.1.0"
-        [ -n "$want_version" ] || die 5 "the npm registry has no tswren@$tag"
+        registry=$(npm config get registry 2>/dev/null) || registry="the npm registry"
+        if ! want_version=$(npm view "tswren@$tag" version 2>/dev/null); then
+          problem=$(npm view "tswren@$tag" version 2>&1 >/dev/null | grep -v '^npm warn' | head -n 2 | tr '\n' ' ')
+          case $problem in
+            *E404*) problem="it has no package tswren@$tag" ;;
+          esac
+          die 5 "cannot get the version of tswren@$tag from $registry: $problem. Check the network or npm's registry setting, or pin a version: sh -s -- 0.1.0"
+        fi
+        [ -n "$want_version" ] || die 5 "$registry has no tswren@$tag"
       fi
       spec=tswren@$want_version
       source_id=$spec
