@@ -15,7 +15,7 @@ export const REPO = path.resolve(import.meta.dirname, "../..");
 export const INSTALL_SH = path.join(REPO, "install.sh");
 
 /** The POSIX tools install.sh (and npm, jupyter) may call; each is linked into the clean PATH. */
-const TOOLS = ["sh", "dash", "cat", "sed", "grep", "tail", "head", "mkdir", "rmdir", "rm", "mv", "cp", "ls",
+const TOOLS = ["sh", "dash", "cat", "sed", "grep", "tail", "head", "tr", "mkdir", "rmdir", "rm", "mv", "cp", "ls",
   "dirname", "basename", "tar", "gzip", "cksum", "uname"];
 
 /** The first `name` on the current PATH, or undefined. */

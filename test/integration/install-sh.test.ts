@@ -4,6 +4,7 @@ import { stripVTControlCharacters } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jupyterBin } from "../services/jupyter.js";
 import { tempDir } from "../helpers/executor.js";
+import { startStaticRegistry, type PublishedPackage, type StaticRegistry } from "../helpers/npm-registry.js";
 import { cleanBins, cleanEnv, INSTALL_SH, REPO, run, runInstaller, shellcheckBin, snapshot, which, type CleanBins,
   type InstallRun } from "../helpers/install-sh.js";
 
@@ -227,4 +228,78 @@ describe("install.sh source", () => {
     const shellcheck = await shellcheckBin();
     expect(await run(shellcheck, ["--shell=sh", "--severity=style", INSTALL_SH])).toBe("");
   }, 300_000);
+});
+
+describe("install.sh from an npm registry (a static one on 127.0.0.1 with test-built packages)", () => {
+  const fakeTswren = (version: string): PublishedPackage => ({
+    manifest: { name: "tswren", version, bin: { tswren: "bin/tswren.js" }, dependencies: { tslab: "1.0.22" } },
+    files: { "bin/tswren.js": `#!/usr/bin/env node\nif (process.argv[2] === "--version") console.log(${JSON.stringify(version)});\n` },
+  });
+  const fakeTslab: PublishedPackage = { manifest: { name: "tslab", version: "1.0.22" } };
+  let registry: StaticRegistry;
+  let home: string;
+  let PATH: string[];
+  const env = (url = registry.url): Record<string, string> => ({ npm_config_registry: url, npm_config_cache: path.join(home, "..", "npm-cache") });
+
+  beforeAll(async () => {
+    registry = await startStaticRegistry([fakeTslab, fakeTswren("0.1.9"), fakeTswren("0.2.0")], fresh("registry"));
+    fresh("registry-case");
+    home = fresh("registry-case/home");
+    PATH = [bins.node, bins.tools, jupyter];
+    return () => registry.close();
+  });
+
+  it("with no version installs the latest release, integrity-checked by npm, and warns that it has no extension", async () => {
+    const result = await runInstaller({ home, path: PATH, env: env() });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("tswren 0.2.0 installed");
+    expect(result.stderr).toMatch(/warning: tswren 0\.2\.0 ships no JupyterLab extension/);
+    const lock = JSON.parse(readFileSync(path.join(home, ".local/share/tswren/package-lock.json"), "utf8")) as {
+      packages: Record<string, { version: string; integrity?: string }>;
+    };
+    expect(lock.packages["node_modules/tswren"]).toMatchObject({ version: "0.2.0", integrity: expect.stringMatching(/^sha512-/) as unknown });
+    expect(existsSync(path.join(home, ".local/share/jupyter/kernels/tswren/kernel.json"))).toBe(true);
+    expect(existsSync(path.join(home, ".local/share/jupyter/labextensions"))).toBe(false);
+    const again = await runInstaller({ home, path: PATH, env: env() });
+    expect(again.stderr).toMatch(/tswren 0\.2\.0 is already installed/);
+  }, 120_000);
+
+  it("a pinned version replaces it, and is then up to date", async () => {
+    const pinned = await runInstaller({ home, path: PATH, env: env(), args: ["0.1.9"] });
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(pinned.stdout).toContain("tswren 0.1.9 installed");
+    const again = await runInstaller({ home, path: PATH, env: env(), args: ["v0.1.9"] });
+    expect(again.stderr).toMatch(/tswren 0\.1\.9 is already installed/);
+  }, 120_000);
+
+  it("a version the registry does not have: exit 5, the install in place untouched", async () => {
+    const installed = snapshot(home);
+    expectFailure(await runInstaller({ home, path: PATH, env: env(), args: ["9.9.9"] }), 5, /npm could not install tswren@9\.9\.9/);
+    expect(snapshot(home)).toEqual(installed);
+    expect((await runInstaller({ home, path: PATH, env: env(), args: ["0.1.9"] })).stderr).toMatch(/0\.1\.9 is already installed/);
+  }, 120_000);
+
+  it("a tarball that does not match the registry's integrity: exit 5, nothing installed", async () => {
+    const corrupt = await startStaticRegistry([fakeTslab, fakeTswren("0.2.0")], fresh("registry-corrupt"), ["tswren"]);
+    const fresh2 = fresh("registry-case/home-corrupt");
+    try {
+      const result = await runInstaller({ home: fresh2, path: PATH, args: ["0.2.0"],
+        env: { npm_config_registry: corrupt.url, npm_config_cache: fresh("registry-case/cache-corrupt"), npm_config_fetch_retries: "0" } });
+      expectFailure(result, 5, /EINTEGRITY|integrity/);
+      expect(snapshot(fresh2)).toEqual([]);
+    } finally {
+      await corrupt.close();
+    }
+  }, 120_000);
+
+  it("no version when the registry has no tswren: exit 5, saying so", async () => {
+    const empty = await startStaticRegistry([fakeTslab], fresh("registry-empty"));
+    const fresh3 = fresh("registry-case/home-empty");
+    try {
+      const result = await runInstaller({ home: fresh3, path: PATH, env: { npm_config_registry: empty.url, npm_config_cache: fresh("registry-case/cache-empty") } });
+      expectFailure(result, 5, /has no package tswren@latest/);
+    } finally {
+      await empty.close();
+    }
+  }, 120_000);
 });
