@@ -273,7 +273,7 @@ remove_empty_dirs() {
 check_ours() {
   [ -e "$1" ] || return 0
   grep -qxF -- "tree $1" "$manifest" 2>/dev/null && return 0
-  [ -f "$1/$2" ] && grep -q "$3" "$1/$2" && return 0
+  [ -f "$1/$2" ] && grep -qF -- "$3" "$1/$2" && return 0
   [ "${TSWREN_FORCE:-0}" = 1 ] && return 0
   die 4 "$1 exists and was not installed by this installer; remove it or set TSWREN_FORCE=1 to replace it"
 }
