@@ -198,6 +198,16 @@ describe("install.sh refuses bad setups with a clear message and leaves nothing 
     expect(snapshot(home)).toEqual(["ro/"]);
   });
 
+  it("a kernels/tswren folder the installer did not write: exit 4, left as it was", async () => {
+    const home = fresh("bad-foreign-kernel");
+    mkdirSync(path.join(home, ".local/share/jupyter/kernels/tswren"), { recursive: true });
+    writeFileSync(path.join(home, ".local/share/jupyter/kernels/tswren/kernel.json"), '{"argv": ["mine"], "display_name": "Mine"}');
+    const before = snapshot(home);
+    const result = await runInstaller({ home, path: [bins.node, bins.tools], env: { TSWREN_PACKAGE: tarball } });
+    expectFailure(result, 4, /kernels\/tswren exists and was not installed by this installer; .*TSWREN_FORCE=1/);
+    expect(snapshot(home)).toEqual(before);
+  });
+
   it("npm failing mid-install (a dependency that cannot be resolved): exit 5, the created folders removed", async () => {
     const home = fresh("bad-npm");
     const pkg = fresh("bad-package");
