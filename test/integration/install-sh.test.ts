@@ -240,6 +240,10 @@ describe("install.sh source", () => {
   }, 300_000);
 });
 
+// The registry path (`npm view`, `npm install tswren@VERSION` with npm's integrity check) against a
+// registry on 127.0.0.1 serving tiny test-built `tswren` and `tslab` packages: tswren is not on the
+// public registry yet, and a broken tarball cannot be published there. The real package is tested
+// from its tarball above.
 describe("install.sh from an npm registry (a static one on 127.0.0.1 with test-built packages)", () => {
   const fakeTswren = (version: string): PublishedPackage => ({
     manifest: { name: "tswren", version, bin: { tswren: "bin/tswren.js" }, dependencies: { tslab: "1.0.22" } },
@@ -249,7 +253,7 @@ describe("install.sh from an npm registry (a static one on 127.0.0.1 with test-b
   let registry: StaticRegistry;
   let home: string;
   let PATH: string[];
-  const env = (url = registry.url): Record<string, string> => ({ npm_config_registry: url, npm_config_cache: path.join(home, "..", "npm-cache") });
+  const env = (): Record<string, string> => ({ npm_config_registry: registry.url, npm_config_cache: path.join(home, "..", "npm-cache") });
 
   beforeAll(async () => {
     registry = await startStaticRegistry([fakeTslab, fakeTswren("0.1.9"), fakeTswren("0.2.0")], fresh("registry"));
