@@ -216,8 +216,9 @@ package_version() {
   node -p 'require(process.argv[1] + "/package.json").version' "$1"
 }
 
+# kernel.json, byte for byte as `tswren kernel install` writes it (JSON.stringify(spec, null, 2)).
 kernel_json() {
-  printf '{\n  "argv": [%s, %s, "kernel", "--config-path", "{connection_file}"],\n  "display_name": "%s",\n  "language": "typescript"\n}\n' \
+  printf '{\n  "argv": [\n    %s,\n    %s,\n    "kernel",\n    "--config-path",\n    "{connection_file}"\n  ],\n  "display_name": "%s",\n  "language": "typescript"\n}\n' \
     "$(json_string "$node_path")" "$(json_string "$entry")" "$KERNEL_DISPLAY"
 }
 
