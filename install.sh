@@ -301,7 +301,7 @@ do_install() {
   mkdir -- "$stage"
   printf '{\n  "private": true,\n  "description": "tswren, installed and managed by install.sh (sh install.sh --uninstall removes it)"\n}\n' >"$stage/package.json"
   if ! (cd "$stage" && npm install --prefix "$stage" --save-exact --ignore-scripts --no-audit --no-fund \
-    --no-update-notifier --loglevel=error "$spec") >"$stage/npm.log" 2>&1; then
+    --no-update-notifier --loglevel=error "$spec") </dev/null >"$stage/npm.log" 2>&1; then
     tail -n 25 "$stage/npm.log" >&2
     die 5 "npm could not install $spec (its output is above); nothing was changed"
   fi
