@@ -13,12 +13,8 @@ import { tempDir } from "../helpers/executor.js";
 const repo = path.resolve(import.meta.dirname, "../..");
 const notebooksDir = path.join(repo, "notebooks");
 
-/**
- * The kernel the notebooks run on: stock tslab 1.0.22 from node_modules. To run them on the
- * tswren wrapper kernel instead, use
- * `[process.execPath, path.join(repo, "kernel-lib/bin/tswren.js"), "kernel", "--config-path", "{connection_file}"]`.
- */
-const KERNEL_ARGV = [process.execPath, path.join(repo, "node_modules/tslab/bin/tslab"), "kernel", "--config-path", "{connection_file}"];
+/** The kernel the notebooks run on: the `tswren` wrapper kernel (the argv `tswren kernel install` writes). */
+const KERNEL_ARGV = [process.execPath, path.join(repo, "kernel-lib/bin/tswren.js"), "kernel", "--config-path", "{connection_file}"];
 const KERNEL_NAME = "tswren-e2e";
 
 const PROGRESS = "application/vnd.tswren.progress+json";

@@ -172,3 +172,31 @@ describe("tswren kernel over the Jupyter protocol", () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe("tswren kernel in a folder without node_modules (a hosted notebook's home)", () => {
+  it("type-checks and runs `import ... from \"tswren\"` and Node's types from the kernel's own installation", async () => {
+    const folder = tempDir("kernel-bare-folder");
+    const bare = await startKernel({
+      cwd: folder,
+      env: { TSWREN_CONFIG: JSON.stringify({ tswren: { backend: "localhost", storage: "localhost" }, localhost: { worker_processes: 1 }, localhost_storage: { storage_root: storageRoot } }) },
+    });
+    try {
+      const run = await bare.execute([
+        'import { functionExecutor, type ResponseFuture } from "tswren";',
+        "const fx = functionExecutor();",
+        "const futures: ResponseFuture<number>[] = await fx.map((x: number) => x * 2, [1, 2, 3]);",
+        "const values = (await fx.getResult(futures)) as number[];",
+        "await fx.close();",
+        "console.log(values.join(','), typeof process.pid);",
+      ].join("\n"));
+      expect(status(run), run.stderr).toBe("ok");
+      expect(run.stdout).toBe("2,4,6 number\n");
+      // The types really come through: a misuse of the API is a type error, not `any`.
+      const wrong = await bare.execute('import { functionExecutor as make } from "tswren";\nconst n: number = make().executorId;');
+      expect(status(wrong)).toBe("error");
+      expect(wrong.stderr).toContain("2:7 - Type 'string' is not assignable to type 'number'.");
+    } finally {
+      await bare.shutdown();
+    }
+  });
+});

@@ -8,6 +8,7 @@
  *   `comm_info_reply` (tslab answers with the wrong message type); both interrupts abort the
  *   cell's signal, which cancels the job the cell waits on.
  */
+import { shareOwnPackages } from "./own-packages.js";
 import { createRequire } from "node:module";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { CellExecutor, type TslabExecutor } from "./cell-executor.js";
@@ -150,6 +151,7 @@ function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExec
  */
 export async function startKernel(configPath: string): Promise<void> {
   if (!configPath) throw new TswrenError(ErrorCodes.BAD_INPUT, "tswren kernel needs --config-path <connection file> (Jupyter passes it; run `tswren kernel install` to register the kernel)");
+  shareOwnPackages(process.cwd());
   const tslab = loadTslab();
   const inner = tslab.executor.createExecutor(process.cwd(), converterSet(tslab), {
     log: (...args) => { console.log(...args); },
