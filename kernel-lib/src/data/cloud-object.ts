@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { StorageBackend } from "../storage/backend.js";
 import { readUrl } from "./http.js";
-import { readLineAligned, splitLines } from "./line-window.js";
+import { lineAlignedStream, readLineAligned, splitLines } from "./line-window.js";
 import type { RangeOpener } from "./line-window.js";
 import type { PartSpec } from "./partitioner.js";
 import { redactUrl } from "./source.js";
@@ -101,7 +101,8 @@ export class CloudObject {
    */
   async stream(): Promise<Readable> {
     if (this.whole) return this.#openWhole();
-    return Readable.from(this.#chunks(), { objectMode: false });
+    const { size, start, end } = this.#spec;
+    return lineAlignedStream(this.#opener(), size, start, end);
   }
 
   /**
