@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countFutures } from "../../kernel-lib/src/progress/progress.js";
@@ -106,18 +106,19 @@ describe("RabbitMQ monitoring on the localhost backend", () => {
 
 describe("RabbitMQ monitoring: clear errors before anything is invoked", () => {
   async function failure(amqpUrl: string): Promise<{ err: Error; written: string[] }> {
-    const dir = tempDir("rabbitmq-bad");
+    const dir = mkdtempSync(path.join(root, "bad-"));
     const bad = testExecutor(dir, { monitoring: "rabbitmq", config: { rabbitmq: { amqp_url: amqpUrl } } });
     try {
       const err = await caught(bad.map((x: number) => x, [1, 2]));
       return { err, written: filesUnder(dir) };
     } finally {
       await bad.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }
 
   it("refuses a URL that is not amqp(s), naming the key and not the value", async () => {
-    const err = await caught((async () => testExecutor(tempDir("rabbitmq-url"), { monitoring: "rabbitmq", config: { rabbitmq: { amqp_url: "http://user:s3cr3t-pass@127.0.0.1:5672/" } } }).map((x: number) => x, [1]))());
+    const err = await caught((async () => testExecutor(path.join(root, "never-created"), { monitoring: "rabbitmq", config: { rabbitmq: { amqp_url: "http://user:s3cr3t-pass@127.0.0.1:5672/" } } }).map((x: number) => x, [1]))());
     expect(err).toMatchObject({ code: "TSWREN_CONFIG_BAD_VALUE" });
     expect(err.message).toContain("amqp_url");
     expect(err.message).not.toContain("s3cr3t-pass");
