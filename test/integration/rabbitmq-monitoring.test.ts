@@ -97,7 +97,7 @@ describe("RabbitMQ monitoring on the localhost backend", () => {
     await fx.getResult(futures, { throwExcept: false });
     for (const f of futures) {
       expect(f.logs()).not.toContain(password);
-      expect(String(f.error?.message ?? "")).not.toContain(password);
+      expect(f.error?.message ?? "").not.toContain(password);
     }
     for (const file of filesUnder(root)) expect(readFileSync(file, "latin1")).not.toContain(password);
     expect(JSON.stringify(redactConfig(fx.config))).not.toContain(password);
