@@ -5,7 +5,7 @@ import { countFutures } from "../../kernel-lib/src/progress/progress.js";
 import { redactConfig } from "../../kernel-lib/src/config/index.js";
 import type { FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { caught } from "../helpers/caught.js";
-import { expectClassicExamples } from "../helpers/classic.js";
+import { expectClassicExamples, expectErrorsTimeoutsRetries, expectStatsInOrder, expectStoredRecords } from "../helpers/classic.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
 import { freePort } from "../helpers/ports.js";
 import { fileBroker, rabbitMonitor } from "../helpers/rabbitmq.js";
@@ -43,25 +43,11 @@ describe("RabbitMQ monitoring on the localhost backend", () => {
     expect(monitor.fallback.requests).toBe(0);
     expect(monitor.degraded).toBe(false);
     // Storage is still the record: every status (and start marker) is written.
-    const storage = await fx.storage();
-    const keys = await storage.listKeys(`tswren.jobs/${fx.executorId}-${futures[0]?.jobId}/`);
-    expect(keys.filter((k) => k.endsWith("/status.json"))).toHaveLength(300);
-    expect(keys.filter((k) => k.endsWith("/start"))).toHaveLength(300);
+    await expectStoredRecords(fx, futures[0]?.jobId, 300);
   });
 
   it("reports remote errors, timeouts and retries", async () => {
-    const futures = await fx.map((x: number, ctx) => {
-      if (x === 1) throw new TypeError("one is bad");
-      if (x === 2) for (;;) { /* past the timeout */ }
-      if (x === 3 && ctx.attempt < 2) throw new Error("flaky");
-      return x;
-    }, [0, 1, 2, 3], { timeout: 1, retries: 1 });
-    expect(await fx.getResult(futures, { throwExcept: false })).toEqual([0, null, null, 3]);
-    expect(futures[1]?.error?.message).toContain("one is bad");
-    expect((futures[1]?.error as { remoteStack?: string } | undefined)?.remoteStack).toContain("TypeError");
-    expect(futures[1]?.attempt).toBe(2);
-    expect(futures[2]?.error).toMatchObject({ code: "TSWREN_TIMEOUT" });
-    expect(futures[3]?.attempt).toBe(2);
+    await expectErrorsTimeoutsRetries(fx);
   });
 
   it("keeps stats in order and shows calls running, then done, to progress displays", async () => {
@@ -80,11 +66,7 @@ describe("RabbitMQ monitoring on the localhost backend", () => {
     expect(seen.running).toBeGreaterThan(0);
     expect(seen.done).toBe(6);
     expect(await fx.getResult(futures)).toEqual([1, 2, 3, 4, 5, 6]);
-    for (const f of futures) {
-      const s = f.stats;
-      const order = [s.hostJobCreateMs, s.hostSubmitMs, s.workerStartMs, s.workerFuncStartMs, s.workerFuncEndMs, s.workerEndMs, s.hostStatusDoneMs, s.hostResultDoneMs] as number[];
-      expect([...order].sort((a, b) => a - b)).toEqual(order);
-    }
+    expectStatsInOrder(futures);
   });
 
   it("never writes the broker URL into statuses, storage, logs or the printed config", async () => {

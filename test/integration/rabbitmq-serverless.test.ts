@@ -1,51 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { functionExecutor, type FunctionExecutor } from "../../kernel-lib/src/index.js";
-import { startOpenWhiskEmulator, type OpenWhiskEmulator } from "../emulators/openwhisk/index.js";
-import type { MinioEndpoint } from "../global-setup.js";
-import { expectClassicExamples } from "../helpers/classic.js";
-import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { FunctionExecutor } from "../../kernel-lib/src/index.js";
+import { expectClassicExamples, expectRemoteErrorsAndRetries } from "../helpers/classic.js";
 import { fileBroker, rabbitMonitor } from "../helpers/rabbitmq.js";
-import { startRuntimeProcess, type RuntimeProcess } from "../helpers/runtime-process.js";
+import { serverlessFixture, type Platform } from "../helpers/serverless.js";
 
 // RabbitMQ monitoring on the serverless backends: the runtime bundle (amqplib inside) publishes
 // from OpenWhisk containers of the emulator and from a Knative HTTP service; job data in MinIO.
 
 const broker = fileBroker();
-let minio: MinioEndpoint;
-let ow: OpenWhiskEmulator;
-let knative: RuntimeProcess;
-const executors: FunctionExecutor[] = [];
-
-beforeAll(async () => {
-  minio = await suiteMinio();
-  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 1_000_000, concurrentLimit: 8 });
-  knative = await startRuntimeProcess("http-server.mjs", { TSWREN_CONCURRENCY: "2" });
-});
-afterAll(async () => {
-  for (const fx of executors) await fx.close();
-  knative.kill();
-  await ow.stop();
-});
-
-type Platform = "openwhisk" | "knative";
-
-function executor(platform: Platform, extra: Record<string, unknown> = {}, options: { timeout?: number; retries?: number } = {}): FunctionExecutor {
-  const compute =
-    platform === "openwhisk"
-      ? { openwhisk: { endpoint: ow.apihost, namespace: ow.namespace, api_key: ow.apiKey, invoke_pool_threads: 8, runtime_memory: 256, ...extra } }
-      : { knative: { url: knative.url, max_workers: 4, ...extra } };
-  const fx = functionExecutor({
-    backend: platform,
-    storage: "minio",
-    storageBucket: freshBucket(`rmq-${platform}`),
-    dataCleaner: false,
-    monitoring: "rabbitmq",
-    ...options,
-    config: { tswren: { retry_sleeps: [0.05, 0.2] }, minio: minioSection(minio), rabbitmq: { amqp_url: broker().amqpUrl }, ...compute },
-  });
-  executors.push(fx);
-  return fx;
-}
+const platforms = serverlessFixture(() => ({ monitoring: "rabbitmq", config: { rabbitmq: { amqp_url: broker().amqpUrl } } }));
+const executor = platforms.executor.bind(platforms);
 
 describe.each<Platform>(["openwhisk", "knative"])("RabbitMQ monitoring on %s", (platform) => {
   let fx: FunctionExecutor;
@@ -70,19 +34,12 @@ describe.each<Platform>(["openwhisk", "knative"])("RabbitMQ monitoring on %s", (
     expect(monitor.fallback.requests).toBe(0);
     expect(futures[199]?.logs()).toBe("item 199\n");
     // The broker URL travels in payloads only: never in the platform's logs.
-    const logs = platform === "knative" ? knative.stdout() + knative.stderr() : "";
+    const logs = platform === "knative" ? platforms.knative.stdout() + platforms.knative.stderr() : "";
     expect(logs).not.toContain(broker().password);
   });
 
   it("retries failed calls and reports remote errors with their stack", async () => {
-    const futures = await fx.map((x: number, ctx) => {
-      if (x === 1 && ctx.attempt === 1) throw new Error("flaky once");
-      if (x === 2) throw new RangeError("always two");
-      return `${x}@${ctx.attempt}`;
-    }, [0, 1, 2], { retries: 1 });
-    expect(await fx.getResult(futures, { throwExcept: false })).toEqual(["0@1", "1@2", null]);
-    expect(futures[2]?.error?.message).toContain("always two");
-    expect(futures[2]?.attempt).toBe(2);
+    await expectRemoteErrorsAndRetries(fx);
   });
 });
 
