@@ -27,7 +27,6 @@ set -euo pipefail
 RABBITMQ_PACKAGE="rabbitmq-server"
 RABBITMQ_VERSION="3.10.8-1.1+deb12u1" # Debian 12 (bookworm) and its security updates
 RMQ_BIN="/usr/lib/rabbitmq/bin"
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SERVICES_DIR="${TSWREN_SERVICES_DIR:-${HOME:?HOME is not set; set TSWREN_SERVICES_DIR}/.cache/tswren-services}"
 RUN_DIR="$SERVICES_DIR/rabbitmq-run"
 
