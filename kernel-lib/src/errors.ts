@@ -45,6 +45,10 @@ export const ErrorCodes = {
   RUNTIME_VERSION: "TSWREN_RUNTIME_VERSION",
   /** The runtime (action zip, deployed action) is not there. */
   RUNTIME_MISSING: "TSWREN_RUNTIME_MISSING",
+  /** The RabbitMQ broker of `monitoring: "rabbitmq"` could not be reached (or did not answer in time). */
+  MONITOR_UNREACHABLE: "TSWREN_MONITOR_UNREACHABLE",
+  /** The RabbitMQ broker refused the credentials or the vhost of `rabbitmq.amqp_url`. */
+  MONITOR_CREDENTIALS: "TSWREN_MONITOR_CREDENTIALS",
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

@@ -13,6 +13,7 @@ import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor } from "./monitor/monitor.js";
+import { RabbitMonitor } from "./monitor/rabbitmq/rabbitmq-monitor.js";
 import { StoragePollMonitor, type PollSink, type WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION, encodePayload, failedStatus } from "./protocol.js";
 import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
@@ -27,10 +28,15 @@ export interface Backends {
   compute: ComputeBackend;
   storage: StorageBackend;
   storageRef: StorageRef;
-  /** Every monitor in use: the backend's own channel and/or storage polling. */
+  /** Every monitor in use: the backend's own channel, storage polling and/or RabbitMQ. */
   monitors: Monitor[];
-  /** The storage monitor, when the backend does not report every call itself. */
+  /**
+   * The storage monitor, when the backend does not report every call itself (in RabbitMQ mode,
+   * the RabbitMQ monitor's storage fallback). Workers write `start` keys when there is one.
+   */
   poller: StoragePollMonitor | null;
+  /** The RabbitMQ monitor, with `monitoring: "rabbitmq"`. */
+  rabbit: RabbitMonitor | null;
 }
 
 /** Time after a call's own timeout before a silent call counts as lost. */
@@ -133,16 +139,36 @@ export class ExecutorCore implements PollSink {
     const storageSection = t.storage === "localhost" ? "localhost_storage" : t.storage;
     const storageConfig = (this.config as unknown as Record<string, Record<string, unknown>>)[storageSection] ?? {};
     const storage = await createStorageBackend(t.storage, storageConfig);
-    await storage.ensureBucket(t.storage_bucket);
-    const compute = await createComputeBackend(t.backend, this.computeSection(), { retrySleepsS: t.retry_sleeps });
     const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
-    const monitors: Monitor[] = [];
-    const direct = compute.capabilities.directChannel && t.monitoring === "auto";
-    if (direct) monitors.push(new DirectMonitor(compute, this.executorId, this));
+    // The broker is checked (and the executor's queue declared) before anything is written or invoked.
+    const rabbit = t.monitoring === "rabbitmq" ? await RabbitMonitor.connect(this.config.rabbitmq?.amqp_url ?? "", this.executorId, this, storage, storageRef) : null;
+    try {
+      await storage.ensureBucket(t.storage_bucket);
+      const compute = await createComputeBackend(t.backend, this.computeSection(), { retrySleepsS: t.retry_sleeps });
+      const { monitors, poller } = this.monitorsFor(compute, storage, storageRef, rabbit);
+      for (const m of monitors) m.start();
+      return { compute, storage, storageRef, monitors, poller, rabbit };
+    } catch (err) {
+      await rabbit?.stop();
+      throw err;
+    }
+  }
+
+  /**
+   * The monitors of a monitoring mode: `auto` uses the backend's direct channel (with storage
+   * polling unless the backend reports every call), `storage` polls storage, `rabbitmq` consumes
+   * the workers' messages (and still takes calls the backend itself ended from its channel).
+   */
+  private monitorsFor(compute: ComputeBackend, storage: StorageBackend, storageRef: StorageRef, rabbit: RabbitMonitor | null): Pick<Backends, "monitors" | "poller"> {
+    const channel = compute.capabilities.directChannel;
+    if (rabbit !== null) {
+      return { monitors: channel ? [rabbit, new DirectMonitor(compute, this.executorId, this, true)] : [rabbit], poller: rabbit.fallback };
+    }
+    const direct = channel && this.config.tswren.monitoring === "auto";
+    const monitors: Monitor[] = direct ? [new DirectMonitor(compute, this.executorId, this)] : [];
     const poller = direct && compute.capabilities.reportsEveryCall ? null : new StoragePollMonitor(storage, storageRef, this.executorId, this);
     if (poller !== null) monitors.push(poller);
-    for (const m of monitors) m.start();
-    return { compute, storage, storageRef, monitors, poller };
+    return { monitors, poller };
   }
 
   private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
@@ -179,6 +205,7 @@ export class ExecutorCore implements PollSink {
       extraEnv: req.extraEnv,
       storage: b.storageRef,
       hostJobCreateMs,
+      ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
     };
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
@@ -213,7 +240,7 @@ export class ExecutorCore implements PollSink {
     const staged = remote ? this.staged.get(base.jobId) : undefined;
     this.staged.delete(base.jobId);
     await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote, ...(staged ? { staged } : {}) });
-    b.poller?.nudge();
+    for (const m of b.monitors) m.nudge?.();
   }
 
   /** Calls not ended yet, by job, with their deadlines (for the storage monitor). */
@@ -362,7 +389,7 @@ export class ExecutorCore implements PollSink {
     if (b === null) return;
     b.compute.cancelPending?.(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
-    for (const m of b.monitors) m.stop();
+    await Promise.all(b.monitors.map(async (m) => m.stop()));
     if (this.config.tswren.data_cleaner) await this.clean();
     await b.compute.close();
     await b.storage.close();

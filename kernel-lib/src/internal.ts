@@ -12,7 +12,10 @@ export {
   encodePayload,
   decodePayload,
   failedStatus,
+  encodeMonitorMessage,
+  decodeMonitorMessage,
 } from "./protocol.js";
+export { publishStart, publishStatus } from "./monitor/rabbitmq/publisher.js";
 export type {
   CallStats,
   CallInput,
@@ -27,6 +30,8 @@ export type {
   CallStatus,
   WorkerMessage,
   HostMessage,
+  AmqpTarget,
+  MonitorMessage,
 } from "./protocol.js";
 export { serializeValue, deserializeValue } from "./serialize.js";
 export { TswrenError, ErrorCodes, RemoteFunctionError } from "./errors.js";

@@ -98,6 +98,44 @@ export interface InvocationPayload {
    * storage monitor uses it to time calls out from their real start).
    */
   startMarkers?: boolean;
+  /**
+   * RabbitMQ monitoring: publish a start and an end message per call to this queue (the status
+   * is still written to storage). The URL holds credentials: never logged, never in a status.
+   */
+  amqp?: AmqpTarget;
+}
+
+/** Where workers publish call events in RabbitMQ monitoring mode. */
+export interface AmqpTarget {
+  /** Broker URL `amqp(s)://user:password@host:port/vhost` (a secret). */
+  url: string;
+  /** The executor's queue (the client declared it before invoking). */
+  queue: string;
+}
+
+/** A message a worker publishes to the executor's RabbitMQ queue. */
+export type MonitorMessage =
+  | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
+  | { type: "status"; status: CallStatus };
+
+/** Encode a monitor message as JSON bytes (a status in its `status.json` form). */
+export function encodeMonitorMessage(message: MonitorMessage): Buffer {
+  const text = message.type === "status" ? `{"type":"status","status":${encodeStatus(message.status)}}` : JSON.stringify(message);
+  return Buffer.from(text, "utf8");
+}
+
+/**
+ * Decode a monitor message. Only data is read from it: nothing in it is ever evaluated.
+ * @throws TypeError (or SyntaxError) when the bytes are not a monitor message of this protocol
+ */
+export function decodeMonitorMessage(bytes: Uint8Array): MonitorMessage {
+  const json = JSON.parse(Buffer.from(bytes).toString("utf8")) as { type?: unknown; status?: unknown };
+  if (json.type === "status") return { type: "status", status: statusFromJson(json.status) };
+  const start = json as Partial<Extract<MonitorMessage, { type: "start" }>>;
+  if (start.type !== "start" || typeof start.executorId !== "string" || typeof start.jobId !== "string" || typeof start.callId !== "string" || typeof start.attempt !== "number" || typeof start.workerStartMs !== "number") {
+    throw new TypeError("not a tswren monitor message");
+  }
+  return { type: "start", executorId: start.executorId, jobId: start.jobId, callId: start.callId, attempt: start.attempt, workerStartMs: start.workerStartMs };
 }
 
 /**
@@ -204,8 +242,13 @@ export function encodeStatus(status: CallStatus): string {
  * @throws TypeError when the text is not a status of this protocol version
  */
 export function decodeStatus(text: string): CallStatus {
-  const json = JSON.parse(text) as CallStatusJson;
-  if (json.protocolVersion !== PROTOCOL_VERSION || typeof json.callId !== "string") {
+  return statusFromJson(JSON.parse(text));
+}
+
+/** A status from its parsed JSON form; only data is read. @throws TypeError when it is not one */
+function statusFromJson(parsed: unknown): CallStatus {
+  const json = parsed as CallStatusJson;
+  if (typeof json !== "object" || json === null || json.protocolVersion !== PROTOCOL_VERSION || typeof json.callId !== "string") {
     throw new TypeError(`not a tswren v${PROTOCOL_VERSION} call status`);
   }
   const { result, ...rest } = json;

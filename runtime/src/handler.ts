@@ -11,6 +11,8 @@ import {
   deserializeValue,
   encodeStatus,
   keys,
+  publishStart,
+  publishStatus,
   serializeValue,
 } from "tswren/internal";
 import type {
@@ -109,6 +111,7 @@ export async function runCall(payload: InvocationPayload, call: CallSpec, hooks:
 export async function executeCall(payload: InvocationPayload, call: CallSpec, hooks: HandlerHooks): Promise<{ status: CallStatus; storage: StorageBackend }> {
   const stats: CallStats = { hostJobCreateMs: payload.hostJobCreateMs, hostSubmitMs: payload.hostSubmitMs, workerStartMs: Date.now() };
   hooks.onStart?.(call, stats.workerStartMs as number);
+  void publishStart(payload, call, stats.workerStartMs as number); // never rejects; ordered before the end
   const storage = await storageFor(payload.storage);
   const abort = new AbortController();
   const timer = setTimeout(() => { abort.abort(new Error("call timed out")); }, payload.timeoutMs);
@@ -162,11 +165,18 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
 }
 
 /**
- * Write a call's status to storage.
+ * Write a call's status to storage, then (in RabbitMQ monitoring) publish it and wait for the
+ * broker's confirm; a broker failure only leaves the client to read the status from storage.
  * @returns the status, or when it could not be stored, an error status saying so (for channels
  *   that do not go through storage) rather than losing the call or killing the worker
  */
 export async function persistStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<CallStatus> {
+  const stored = await writeStatus(storage, payload, status);
+  await publishStatus(payload, stored);
+  return stored;
+}
+
+async function writeStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<CallStatus> {
   const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, status.callId);
   try {
     await storage.put(payload.storage.bucket, key, encodeStatus(status));

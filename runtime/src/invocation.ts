@@ -3,7 +3,7 @@
  * received payload (shape, protocol and tswren versions) and running its calls one after another,
  * with `start` keys when the payload asks for them.
  */
-import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload, failedStatus } from "tswren/internal";
+import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload, failedStatus, publishStatus } from "tswren/internal";
 import type { CallSpec, CallStatus, InvocationPayload } from "tswren/internal";
 import { runCall } from "./handler.js";
 import { startMarkerHook } from "./start-marker.js";
@@ -96,7 +96,9 @@ export async function runPayload(payload: InvocationPayload, options: RunOptions
     try {
       statuses.push(await runCall(payload, call, { workerId, passThroughLogs: options.passThroughLogs, beforeCall }));
     } catch (err) {
-      statuses.push(unstartedStatus(payload, call, workerId, err));
+      const status = unstartedStatus(payload, call, workerId, err);
+      await publishStatus(payload, status);
+      statuses.push(status);
     }
   }
   return statuses;

@@ -12,8 +12,9 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import openwhisk from "openwhisk";
-import { encodeStatus, failedStatus, keys } from "tswren/internal";
+import { failedStatus } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
+import { persistStatus } from "./handler.js";
 import { storageFor } from "./storage-cache.js";
 
 /** Invokes one activation non-blocking and returns its activation id. */
@@ -115,15 +116,14 @@ async function invokeGroup(invoke: InvokeActivation, params: InvocationPayloadJs
   }
 }
 
-/** Write a failed status for each call of a group that could not be invoked. */
+/** Write (and in RabbitMQ monitoring, publish) a failed status for each call of a group that could not be invoked. */
 async function reportNotInvoked(payload: InvocationPayload, group: InvocationPayloadJson, message: string): Promise<void> {
   const storage = await storageFor(payload.storage);
   await Promise.all(
     group.calls.map((call) => {
       const error = { kind: "lost" as const, name: "RemoteInvokeError", message: `the remote invoker could not invoke the call: ${message}` };
       const status = failedStatus(payload, call, error, `remote-invoker-${process.env["__OW_ACTIVATION_ID"] ?? process.pid}`);
-      const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
-      return storage.put(payload.storage.bucket, key, encodeStatus(status));
+      return persistStatus(storage, payload, status);
     }),
   );
 }

@@ -1,48 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { functionExecutor, objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
-import { startOpenWhiskEmulator, type OpenWhiskEmulator } from "../emulators/openwhisk/index.js";
-import type { MinioEndpoint } from "../global-setup.js";
-import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
-import { startRuntimeProcess, type RuntimeProcess } from "../helpers/runtime-process.js";
-import { expectClassicExamples } from "../helpers/classic.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
+import { expectClassicExamples, expectRemoteErrorsAndRetries } from "../helpers/classic.js";
+import { serverlessFixture, type Platform } from "../helpers/serverless.js";
 
 // End to end on serverless platforms: the real runtime in OpenWhisk containers of the emulator,
 // and as Knative HTTP services (local processes); job data and statuses in real MinIO.
 
-let minio: MinioEndpoint;
-let ow: OpenWhiskEmulator;
-let knative: RuntimeProcess;
-const executors: FunctionExecutor[] = [];
-
-beforeAll(async () => {
-  minio = await suiteMinio();
-  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 1_000_000, concurrentLimit: 8 });
-  knative = await startRuntimeProcess("http-server.mjs", { TSWREN_CONCURRENCY: "2" });
-});
-afterAll(async () => {
-  for (const fx of executors) await fx.close();
-  knative.kill();
-  await ow.stop();
-});
-
-type Platform = "openwhisk" | "knative";
-
-function executor(platform: Platform, extra: Record<string, unknown> = {}, options: { timeout?: number; retries?: number } = {}): FunctionExecutor {
-  const compute =
-    platform === "openwhisk"
-      ? { openwhisk: { endpoint: ow.apihost, namespace: ow.namespace, api_key: ow.apiKey, invoke_pool_threads: 8, runtime_memory: 256, ...extra } }
-      : { knative: { url: knative.url, max_workers: 4, ...extra } };
-  const fx = functionExecutor({
-    backend: platform,
-    storage: "minio",
-    storageBucket: freshBucket(platform),
-    dataCleaner: false,
-    ...options,
-    config: { tswren: { retry_sleeps: [0.05, 0.2] }, minio: minioSection(minio), ...compute },
-  });
-  executors.push(fx);
-  return fx;
-}
+const platforms = serverlessFixture();
+const executor = platforms.executor.bind(platforms);
 
 describe.each<Platform>(["openwhisk", "knative"])("%s end to end", (platform) => {
   let fx: FunctionExecutor;
@@ -80,14 +45,7 @@ describe.each<Platform>(["openwhisk", "knative"])("%s end to end", (platform) =>
   });
 
   it("retries failed calls and reports remote errors with their stack", async () => {
-    const futures = await fx.map((x: number, ctx) => {
-      if (x === 1 && ctx.attempt === 1) throw new Error("flaky once");
-      if (x === 2) throw new RangeError("always two");
-      return `${x}@${ctx.attempt}`;
-    }, [0, 1, 2], { retries: 1 });
-    expect(await fx.getResult(futures, { throwExcept: false })).toEqual(["0@1", "1@2", null]);
-    expect(futures[2]?.error?.message).toContain("always two");
-    expect(futures[2]?.attempt).toBe(2);
+    await expectRemoteErrorsAndRetries(fx);
   });
 
   it("ends a call whose runtime process dies as an error within timeout + grace", async () => {
@@ -107,7 +65,7 @@ describe.each<Platform>(["openwhisk", "knative"])("%s end to end", (platform) =>
     expect(results[1]).toBeNull();
     expect(futures[1]?.error).toBeDefined();
     expect(Date.now() - started).toBeLessThan(3_000 + 10_000 + 7_000);
-    if (platform === "knative") knative = await startRuntimeProcess("http-server.mjs", { TSWREN_CONCURRENCY: "2" });
+    if (platform === "knative") await platforms.restartKnative();
   });
 });
 
@@ -116,18 +74,18 @@ describe("openwhisk specifics", () => {
     const fx = executor("openwhisk", { chunksize: 5 });
     await fx.map((x: number) => x, [0]);
     await fx.getResult();
-    const before = ow.stats.invocations;
+    const before = platforms.ow.stats.invocations;
     const items = Array.from({ length: 200 }, (_, i) => i);
     const futures = await fx.map((x: number) => x + 1, items, { remoteInvoker: true });
     expect(await fx.getResult(futures)).toEqual(items.map((x) => x + 1));
-    expect(ow.stats.invocations - before).toBe(1 + 200 / 5);
+    expect(platforms.ow.stats.invocations - before).toBe(1 + 200 / 5);
   });
 
   it("a lost activation (accepted, never run) ends as an error after timeout + grace", async () => {
     const fx = executor("openwhisk", { chunksize: 1 }, { timeout: 2 });
     await fx.map((x: number) => x, [0]);
     await fx.getResult();
-    ow.setFaults({ neverFinishRate: 1, seed: 7 });
+    platforms.ow.setFaults({ neverFinishRate: 1, seed: 7 });
     try {
       const started = Date.now();
       const futures = await fx.map((x: number) => x, [1]);
@@ -136,7 +94,7 @@ describe("openwhisk specifics", () => {
       expect(futures[0]?.error).toMatchObject({ code: "TSWREN_CALL_LOST" });
       expect(Date.now() - started).toBeLessThan(2_000 + 30_000);
     } finally {
-      ow.setFaults({});
+      platforms.ow.setFaults({});
     }
   });
 });

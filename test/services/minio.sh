@@ -7,9 +7,8 @@
 #   test/services/minio.sh start      start one server in the background (prints `export` lines)
 #   test/services/minio.sh stop       stop the server that `start` started, remove its data
 #   test/services/minio.sh supervise DIR -- CMD...
-#                                     internal (used by minio.ts): run CMD, kill it when this
-#                                     script's stdin reaches EOF (the parent died or closed it),
-#                                     then remove DIR
+#                                     internal (used by minio.ts): supervise.sh DIR -- CMD (kill
+#                                     CMD when this script's stdin reaches EOF, then remove DIR)
 #
 # MinIO comes from the Go module proxy (`go install`), never from a download of a prebuilt
 # binary. The proxy only serves MinIO's default-branch head as a pseudo-version (its
@@ -204,36 +203,6 @@ cmd_stop() {
   rm -rf "$RUN_DIR"
 }
 
-cmd_supervise() {
-  [[ $# -ge 3 && "$2" == "--" ]] || die "usage: $0 supervise DIR -- COMMAND [ARGS...]"
-  local dir="$1"
-  shift 2
-  exec 3<&0 # the parent's pipe: EOF means the parent closed it or died (even by SIGKILL)
-  "$@" </dev/null 3<&- &
-  local pid=$!
-  (
-    while read -r -u 3 _; do :; done
-    kill -TERM "$pid" 2>/dev/null || exit 0
-    for ((i = 0; i < 50; i++)); do
-      kill -0 "$pid" 2>/dev/null || exit 0
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  ) &
-  local watcher=$!
-  exec 3<&- 0</dev/null
-  trap 'kill -TERM "$pid" 2>/dev/null || true' TERM INT HUP
-  local rc=0
-  while :; do
-    rc=0
-    wait "$pid" || rc=$?
-    kill -0 "$pid" 2>/dev/null || break
-  done
-  kill "$watcher" 2>/dev/null || true
-  rm -rf "$dir"
-  exit "$rc"
-}
-
 case "${1:-}" in
 install) cmd_install ;;
 path) cmd_path ;;
@@ -242,7 +211,7 @@ start) cmd_start ;;
 stop) cmd_stop ;;
 supervise)
   shift
-  cmd_supervise "$@"
+  exec bash "$(dirname "${BASH_SOURCE[0]}")/supervise.sh" "$@"
   ;;
 *)
   printf 'usage: %s install|path|version|start|stop\n' "$0" >&2

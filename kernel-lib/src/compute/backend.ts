@@ -21,7 +21,12 @@ export interface ComputeCapabilities {
 /** An event from the workers, delivered on the direct channel. */
 export type ComputeEvent =
   | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
-  | { type: "status"; status: CallStatus };
+  /**
+   * A call ended. `byPlatform`: the backend itself ended it (killed at its timeout, its worker
+   * died, the service refused it): no worker could report it, so monitors that do not listen to
+   * the direct channel still take these.
+   */
+  | { type: "status"; status: CallStatus; byPlatform?: boolean };
 
 /**
  * Where a large job's JSON-encoded payload was stored while the job was created, so that a

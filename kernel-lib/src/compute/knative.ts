@@ -197,7 +197,7 @@ export class KnativeCompute implements ComputeBackend {
   /** Report every call of the payload as failed (the service did not run them). */
   private fail(payload: InvocationPayload, error: RemoteErrorInfo): void {
     for (const call of payload.calls) {
-      this.emit({ type: "status", status: failedStatus(payload, call, error, `knative-client-${process.pid}`) });
+      this.emit({ type: "status", status: failedStatus(payload, call, error, `knative-client-${process.pid}`), byPlatform: true });
     }
   }
 

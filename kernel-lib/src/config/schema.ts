@@ -117,7 +117,7 @@ export const CONFIG_SCHEMA = {
       },
       monitoring: {
         type: "enum", values: ["auto", "storage", "rabbitmq"], default: "auto",
-        description: "How the client learns call status: `auto` uses the backend's own channel when it has one (localhost IPC, Knative responses) with storage polling as fallback, `storage` always polls storage, `rabbitmq` uses RabbitMQ messages.",
+        description: "How the client learns call status: `auto` uses the backend's own channel when it has one (localhost IPC, Knative responses) with storage polling as fallback, `storage` always polls storage, `rabbitmq` has workers publish each call's start and end to RabbitMQ (`rabbitmq.amqp_url`), with storage as fallback; see docs/monitoring.md.",
       },
       retries: {
         type: "int", min: 0, default: 0,

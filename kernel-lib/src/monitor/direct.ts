@@ -10,16 +10,20 @@ export class DirectMonitor implements Monitor {
    * @param compute - a backend with `capabilities.directChannel`
    * @param executorId - only this executor's events are forwarded
    * @param sink - receives the events
+   * @param platformOnly - forward only calls the backend itself ended (`byPlatform`), for when
+   *   another monitor (RabbitMQ) hears from the workers
    */
   constructor(
     private readonly compute: ComputeBackend,
     private readonly executorId: string,
     private readonly sink: MonitorSink,
+    private readonly platformOnly = false,
   ) {}
 
   start(): void {
     if (this.off !== null || this.compute.onEvent === undefined) return;
     this.off = this.compute.onEvent((event) => {
+      if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
         if (event.executorId === this.executorId) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
       } else if (event.status.executorId === this.executorId) {

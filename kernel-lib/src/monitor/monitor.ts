@@ -16,5 +16,8 @@ export interface MonitorSink {
 /** Watches one executor's calls until stopped. */
 export interface Monitor {
   start(): void;
-  stop(): void;
+  /** New calls were invoked (optional: watch closely again). */
+  nudge?(): void;
+  /** Stop watching and release connections and timers. */
+  stop(): void | Promise<void>;
 }

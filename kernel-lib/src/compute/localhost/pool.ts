@@ -212,10 +212,8 @@ export class WorkerPool extends EventEmitter {
   /** Report a call as failed on the host's behalf: write its status and emit it. */
   private failCall(q: QueuedCall, error: RemoteErrorInfo, pid: number): void {
     const status = failedStatus(q.payload, q.call, error, `local-${pid}`);
-    this.writeStatus(q.payload, status).then(
-      () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
-      () => this.emit("event", { type: "status", status } satisfies ComputeEvent),
-    );
+    const report = (): void => { this.emit("event", { type: "status", status, byPlatform: true } satisfies ComputeEvent); };
+    this.writeStatus(q.payload, status).then(report, report);
   }
 
   private async writeStatus(payload: InvocationPayload, status: CallStatus): Promise<void> {
