@@ -54,7 +54,18 @@ cmd_install() {
   fi
   log "installing ${PINS[*]} into $VENV (PyPI)"
   rm -rf "$VENV"
-  python3 -m venv "$VENV" >&2 || die "python3 -m venv failed (Debian: apt-get install -y python3-venv)"
+  if ! python3 -m venv "$VENV" >&2; then
+    # Debian splits venv/ensurepip into python3-venv: install it when we may (CI runs as root).
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+      log "python3 -m venv failed; installing Debian's python3-venv"
+      rm -rf "$VENV"
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } >&2 ||
+        die "apt-get install -y python3-venv failed"
+      python3 -m venv "$VENV" >&2 || die "python3 -m venv failed even with python3-venv installed"
+    else
+      die "python3 -m venv failed (Debian: apt-get install -y python3-venv, as root)"
+    fi
+  fi
   "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q "${PINS[@]}" >&2 ||
     die "pip install of ${PINS[*]} failed"
   want >"$STAMP"
