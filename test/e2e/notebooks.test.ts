@@ -176,6 +176,8 @@ describe("notebook values", () => {
     const { printed } = run("pi-estimation");
     expect(printed).toContain("from 16,000,000 darts");
     expect(Math.abs(numberAfter(printed, "pi ~") - Math.PI)).toBeLessThan(0.01);
+    // The same job as a %%cloud map_reduce cell on the tswren kernel.
+    expect(Math.abs(numberAfter(printed, "%%cloud: pi ~") - Math.PI)).toBeLessThan(0.01);
   });
 
   it.runIf(notebookNames.includes("monte-carlo-stock"))("monte-carlo-stock: the mean end price matches geometric Brownian motion's, with a histogram chart", () => {
