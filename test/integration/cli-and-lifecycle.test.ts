@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../kernel-lib/src/cli.js";
@@ -24,6 +24,16 @@ describe("the tswren CLI", () => {
     expect(r.out).toMatch(/callAsync: Hello World, from process \d+/);
     expect(r.out).toContain("map(x => x + 7, [1, 2, 3, 4]) = [8,9,10,11]");
     expect(r.out).toMatch(/ran on: local-\d+/);
+  });
+
+  it("the README's first command (`npm run hello`) runs that same CLI after the build", () => {
+    const scripts = (JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const steps = (scripts["hello"] ?? "").split("&&").map((s) => s.trim());
+    expect(steps[0]).toBe("npm run build");
+    const [node, script, ...args] = (steps[1] ?? "").split(/\s+/);
+    expect(node).toBe("node");
+    expect(path.resolve(repo, script ?? "")).toBe(cli);
+    expect(args).toEqual(["hello"]);
   });
 
   it("`tswren clean` deletes job data under the prefix and nothing else", async () => {
