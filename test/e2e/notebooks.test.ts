@@ -4,6 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jupyterBin } from "../services/jupyter.js";
 import { tempDir } from "../helpers/executor.js";
+import type { ProgressPayload } from "../../kernel-lib/src/notebook/progress-model.js";
 
 // Every notebook in notebooks/ runs top to bottom, headless, with nbclient (PyPI, from the
 // suite's pinned venv) on a real kernel, from the notebooks/ folder, on the embedded default
@@ -20,17 +21,7 @@ const KERNEL_NAME = "tswren-e2e";
 const PROGRESS = "application/vnd.tswren.progress+json";
 const VEGA_LITE = "application/vnd.vegalite.v5+json";
 
-interface Progress {
-  version: number;
-  jobId: string;
-  label: string;
-  total: number;
-  done: number;
-  failed: number;
-  running: number;
-  elapsedSeconds: number;
-  finished: boolean;
-}
+type Progress = ProgressPayload;
 
 interface Message {
   cell: number;

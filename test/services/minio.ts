@@ -13,10 +13,11 @@
  *
  * Clients must use path-style addressing (`forcePathStyle: true` in `@aws-sdk/client-s3`).
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { freePort } from "../helpers/ports.js";
+import { startSupervised } from "./supervised.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,7 +37,6 @@ const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "minio.sh
 const REGION = "us-east-1";
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-const TAIL_BYTES = 8_192;
 
 let installing: Promise<string> | undefined;
 
@@ -60,27 +60,6 @@ function installMinio(): Promise<string> {
   return installing;
 }
 
-
-/** The last `TAIL_BYTES` of everything the server printed, for error messages. */
-class Tail {
-  private text = "";
-  push(chunk: string): void {
-    this.text = (this.text + chunk).slice(-TAIL_BYTES);
-  }
-  toString(): string {
-    return this.text.trim() || "(no output)";
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once("exit", () => resolve()));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function healthy(endpoint: string): Promise<boolean> {
   try {
     const res = await fetch(`${endpoint}/minio/health/live`, { signal: AbortSignal.timeout(2_000) });
@@ -88,15 +67,6 @@ async function healthy(endpoint: string): Promise<boolean> {
     return res.status === 200;
   } catch {
     return false;
-  }
-}
-
-class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly portInUse: boolean,
-  ) {
-    super(message);
   }
 }
 
@@ -119,71 +89,24 @@ async function launch(bin: string): Promise<MinioServer> {
     MINIO_UPDATE: "off",
     MINIO_CI_CD: "on",
   });
-  const args = [
-    SCRIPT, "supervise", dir, "--",
-    bin, "server", "--anonymous",
-    "--address", `127.0.0.1:${port}`,
-    "--console-address", `127.0.0.1:${consolePort}`,
-    "--certs-dir", path.join(dir, "certs"),
-    path.join(dir, "data"),
-  ];
-  // Same process group as this process (not detached): a Ctrl-C in a terminal reaches it too.
-  const child = spawn("bash", args, { env, stdio: ["pipe", "pipe", "pipe"] });
-  const tail = new Tail();
-  child.stdout.setEncoding("utf8").on("data", (c: string) => tail.push(c));
-  child.stderr.setEncoding("utf8").on("data", (c: string) => tail.push(c));
-  child.stdin.on("error", () => {}); // EPIPE if the supervisor is already gone
-  let spawnError: Error | undefined;
-  child.on("error", (err) => (spawnError = err));
-
-  // Belt and braces for a normal exit: the pipe closes anyway when this process ends.
-  const onExit = (): void => {
-    child.kill("SIGTERM");
-    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-  };
-  process.once("exit", onExit);
-
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> =>
-    (stopping ??= (async () => {
-      child.stdin.end(); // EOF: the supervisor kills minio and removes `dir`
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), STOP_TIMEOUT_MS)));
-      const done = await Promise.race([exited(child).then(() => true), timedOut]);
-      clearTimeout(timer);
-      if (!done) {
-        child.kill("SIGKILL");
-        await exited(child);
-      }
-      process.removeListener("exit", onExit);
-      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
-    })());
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (spawnError) {
-      await stop();
-      throw new StartupError(`cannot start minio: ${spawnError.message}`, false);
-    }
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      const output = tail.toString();
-      throw new StartupError(
-        `minio exited during startup (${child.signalCode ?? `exit ${String(child.exitCode)}`}); its output ends with:\n${output}`,
-        /address already in use/i.test(output),
-      );
-    }
-    if (await healthy(endpoint)) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new StartupError(
-        `minio did not answer ${endpoint}/minio/health/live within ${READY_TIMEOUT_MS / 1000} s; its output ends with:\n${tail.toString()}`,
-        false,
-      );
-    }
-    await sleep(200);
-  }
-  return { endpoint, accessKey, secretKey, region: REGION, stop };
+  // Under the supervisor (test/services/supervised.ts): it never outlives this process.
+  const server = await startSupervised({
+    name: "minio",
+    command: bin,
+    args: [
+      "server", "--anonymous",
+      "--address", `127.0.0.1:${port}`,
+      "--console-address", `127.0.0.1:${consolePort}`,
+      "--certs-dir", path.join(dir, "certs"),
+      path.join(dir, "data"),
+    ],
+    env,
+    dir,
+    ready: () => healthy(endpoint),
+    readyTimeoutMs: READY_TIMEOUT_MS,
+    stopTimeoutMs: STOP_TIMEOUT_MS,
+  });
+  return { endpoint, accessKey, secretKey, region: REGION, stop: server.stop };
 }
 
 /**
@@ -197,7 +120,7 @@ export async function startMinio(): Promise<MinioServer> {
       return await launch(bin);
     } catch (err) {
       // A free port can be taken between picking it and minio binding it: pick again.
-      if (err instanceof StartupError && err.portInUse && attempt < 3) continue;
+      if (err instanceof Error && /address already in use/i.test(err.message) && attempt < 3) continue;
       throw err;
     }
   }
