@@ -39,7 +39,7 @@ function guardedExit(code?: number | string | null): never {
  */
 export function guardExitForever(): void {
   permanent = true;
-  process.exit = guardedExit as typeof process.exit;
+  process.exit = guardedExit;
 }
 
 /** End the process for real (the runtime's own exits, past any guard). */
@@ -56,7 +56,7 @@ export async function withExitGuard<T>(fn: () => T | Promise<T>): Promise<T> {
     // The original function object itself is put back afterwards, so it is kept unbound.
     // eslint-disable-next-line @typescript-eslint/unbound-method
     realExit = process.exit;
-    process.exit = guardedExit as typeof process.exit;
+    process.exit = guardedExit;
   }
   try {
     return await fn();

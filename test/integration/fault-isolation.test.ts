@@ -13,7 +13,7 @@ const root = tempDir("faults");
 const marks = tempDir("fault-marks");
 const oneWorker = { localhost: { worker_processes: 1 } };
 const executors: FunctionExecutor[] = [];
-function executor(config: object = oneWorker): FunctionExecutor {
+function executor(config: Record<string, unknown> = oneWorker): FunctionExecutor {
   const fx = testExecutor(root, { config, retries: 0 });
   executors.push(fx);
   return fx;
@@ -36,7 +36,7 @@ class StderrWatch {
         }
       }
       return this.original(chunk, ...rest);
-    }) as typeof process.stderr.write;
+    });
   }
 
   waitFor(pattern: RegExp): Promise<string> {
@@ -92,7 +92,7 @@ describe("what a call leaves behind never fails the next call on its worker", ()
       const [second] = await next.map(waitForMarker, [marker]);
       expect(await next.getResult(second)).toEqual(expect.any(Number));
       expect(second?.status).toBe("success");
-      const jobRef = `${String(first?.executorId)}-${String(first?.jobId)}`;
+      const jobRef = `${first?.executorId ?? ""}-${first?.jobId ?? ""}`;
       const logged = await watch.waitFor(new RegExp(`call 00000 of job ${jobRef} (called process\\.exit|had an)`));
       expect(logged).toContain(kind === "exit" ? "process.exit(4)" : `late ${kind === "throw" ? "throw" : "rejection"} from a timer`);
       const [third] = await next.map(() => process.pid, [0]);
