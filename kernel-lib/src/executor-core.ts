@@ -387,6 +387,8 @@ export class ExecutorCore implements PollSink {
     const b = await this.startedBackends();
     if (b === null) return;
     b.compute.capabilities.cancelPending?.cancel(this.executorId);
+    // Running calls are stopped too (their workers replaced); other executors' calls go on.
+    b.compute.capabilities.cancelRunning?.cancel(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     await Promise.all(b.monitors.map(async (m) => m.stop()));
     if (this.config.tswren.data_cleaner) await this.clean();
