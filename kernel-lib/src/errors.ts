@@ -31,6 +31,8 @@ export const ErrorCodes = {
   EXECUTOR_CLOSED: "TSWREN_EXECUTOR_CLOSED",
   UNKNOWN_BACKEND: "TSWREN_UNKNOWN_BACKEND",
   PROTOCOL: "TSWREN_PROTOCOL",
+  /** A runtime received a job payload it cannot run (a missing module or data key, a bad storage section). */
+  BAD_PAYLOAD: "TSWREN_BAD_PAYLOAD",
   /** An http(s) data source (`objects("https://…")`) answered with an error or could not be reached. */
   HTTP: "TSWREN_HTTP",
   /** The compute platform refused the credentials (HTTP 401/403, or IAM refused the key). */

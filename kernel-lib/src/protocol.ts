@@ -4,6 +4,7 @@
  * runtime and (by type) the notebook extension import these shapes from here.
  */
 
+import { ErrorCodes, TswrenError } from "./errors.js";
 import { TSWREN_VERSION } from "./version.js";
 
 /** Version of the job protocol; a runtime refuses payloads of another version. */
@@ -126,14 +127,14 @@ export function encodeMonitorMessage(message: MonitorMessage): Buffer {
 
 /**
  * Decode a monitor message. Only data is read from it: nothing in it is ever evaluated.
- * @throws TypeError (or SyntaxError) when the bytes are not a monitor message of this protocol
+ * @throws TswrenError `TSWREN_PROTOCOL` (or SyntaxError) when the bytes are not a monitor message of this protocol
  */
 export function decodeMonitorMessage(bytes: Uint8Array): MonitorMessage {
   const json = JSON.parse(Buffer.from(bytes).toString("utf8")) as { type?: unknown; status?: unknown };
   if (json.type === "status") return { type: "status", status: statusFromJson(json.status) };
   const start = json as Partial<Extract<MonitorMessage, { type: "start" }>>;
   if (start.type !== "start" || typeof start.executorId !== "string" || typeof start.jobId !== "string" || typeof start.callId !== "string" || typeof start.attempt !== "number" || typeof start.workerStartMs !== "number") {
-    throw new TypeError("not a tswren monitor message");
+    throw new TswrenError(ErrorCodes.PROTOCOL, "not a tswren monitor message; the worker and the client run different tswren versions, or something else publishes to the executor's queue");
   }
   return { type: "start", executorId: start.executorId, jobId: start.jobId, callId: start.callId, attempt: start.attempt, workerStartMs: start.workerStartMs };
 }
@@ -245,11 +246,11 @@ export function decodeStatus(text: string): CallStatus {
   return statusFromJson(JSON.parse(text));
 }
 
-/** A status from its parsed JSON form; only data is read. @throws TypeError when it is not one */
+/** A status from its parsed JSON form; only data is read. @throws TswrenError `TSWREN_PROTOCOL` when it is not one */
 function statusFromJson(parsed: unknown): CallStatus {
   const json = parsed as CallStatusJson;
   if (typeof json !== "object" || json === null || json.protocolVersion !== PROTOCOL_VERSION || typeof json.callId !== "string") {
-    throw new TypeError(`not a tswren v${PROTOCOL_VERSION} call status`);
+    throw new TswrenError(ErrorCodes.PROTOCOL, `not a tswren v${PROTOCOL_VERSION} call status; deploy the runtime of the client's tswren version`);
   }
   const { result, ...rest } = json;
   const status: CallStatus = { ...rest };
@@ -277,12 +278,12 @@ export function encodePayload(payload: InvocationPayload): InvocationPayloadJson
 
 /**
  * Decode a payload received as JSON. Only data is read from it.
- * @throws TypeError when it is not a payload of this protocol version
+ * @throws TswrenError `TSWREN_PROTOCOL` when it is not a payload of this protocol version
  */
 export function decodePayload(json: unknown): InvocationPayload {
   const p = json as InvocationPayloadJson;
   if (typeof p !== "object" || p === null || p.protocolVersion !== PROTOCOL_VERSION || !Array.isArray(p.calls)) {
-    throw new TypeError(`not a tswren v${PROTOCOL_VERSION} invocation payload`);
+    throw new TswrenError(ErrorCodes.PROTOCOL, `not a tswren v${PROTOCOL_VERSION} invocation payload; deploy the runtime of the client's tswren version`);
   }
   return {
     ...p,

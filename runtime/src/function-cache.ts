@@ -2,7 +2,7 @@
  * Loads function bundles (and the npm modules they need) from storage, once per content hash
  * per worker process, and keeps the loaded functions for the next calls.
  */
-import { bundleModuleHashes, keys, loadFunctionBundle } from "tswren/internal";
+import { ErrorCodes, TswrenError, bundleModuleHashes, keys, loadFunctionBundle } from "tswren/internal";
 import type { StorageBackend, StorageRef } from "tswren/internal";
 
 type UserFunction = (...args: unknown[]) => unknown;
@@ -30,7 +30,7 @@ export async function loadFunction(
   );
   const fn = loadFunctionBundle(bundle, (hash) => {
     const source = moduleSources.get(hash);
-    if (source === undefined) throw new Error(`module ${hash} was not uploaded with the function`);
+    if (source === undefined) throw new TswrenError(ErrorCodes.BAD_PAYLOAD, `module ${hash} was not uploaded with the function of executor ${executorId}; rerun the job (its data may have been cleaned)`);
     return source;
   });
   if (functions.size >= MAX_FUNCTIONS) functions.delete(functions.keys().next().value as string);

@@ -4,10 +4,12 @@
  * large) to storage. Backends differ only in how payloads arrive and how events leave.
  */
 import {
+  ErrorCodes,
   INLINE_LIMIT_BYTES,
   PROTOCOL_VERSION,
   Storage,
   TSWREN_VERSION,
+  TswrenError,
   deserializeValue,
   encodeStatus,
   keys,
@@ -65,7 +67,7 @@ async function readInput(storage: StorageBackend, payload: InvocationPayload, ca
     case "inline":
       return asItem(payload, storage, deserializeValue(input.bytes));
     case "range": {
-      if (payload.dataKey === null) throw new Error("protocol: a ranged input without a data key");
+      if (payload.dataKey === null) throw new TswrenError(ErrorCodes.PROTOCOL, `job ${payload.executorId}/${payload.jobId} call ${call.callId} has a ranged input but no data key; the client and runtime run different tswren versions`);
       const bytes = await storage.get(payload.storage.bucket, payload.dataKey, { start: input.start, end: input.end - 1 });
       return asItem(payload, storage, deserializeValue(bytes));
     }

@@ -314,3 +314,4 @@ describe("tswren runtime deploy|list|delete", () => {
     expect(text).toContain("hello from call with 42");
   });
 });
+

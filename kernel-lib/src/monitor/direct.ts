@@ -1,10 +1,12 @@
 /** Monitor over a compute backend's direct channel (e.g. the localhost pool's IPC events). */
 import type { ComputeBackend } from "../compute/backend.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
+import { ReportOnce } from "./report-once.js";
 
 /** Forwards one executor's events from the backend's direct channel. */
 export class DirectMonitor implements Monitor {
   private off: (() => void) | null = null;
+  private readonly once = new ReportOnce();
 
   /**
    * @param compute - a backend with the `events` capability
@@ -26,8 +28,8 @@ export class DirectMonitor implements Monitor {
     this.off = events.subscribe((event) => {
       if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
-        if (event.executorId === this.executorId) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
-      } else if (event.status.executorId === this.executorId) {
+        if (event.executorId === this.executorId && this.once.start(event.jobId, event.callId, event.attempt)) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
+      } else if (event.status.executorId === this.executorId && this.once.status(event.status)) {
         this.sink.onStatus(event.status);
       }
     });

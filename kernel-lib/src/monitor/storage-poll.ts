@@ -9,6 +9,7 @@ import type { StorageRef } from "../protocol.js";
 import type { StorageBackend } from "../storage/backend.js";
 import * as keys from "../storage/keys.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
+import { ReportOnce } from "./report-once.js";
 
 /** A call the monitor still waits for. */
 export interface WatchedCall {
@@ -47,6 +48,7 @@ export class StoragePollMonitor implements Monitor {
   private running = false;
   private intervalMs: number;
   private readonly seenStarts = new Set<string>();
+  private readonly once = new ReportOnce();
   /** Storage requests made, for benchmarks. */
   requests = 0;
 
@@ -122,7 +124,7 @@ export class StoragePollMonitor implements Monitor {
           this.requests++;
           const status = decodeStatus((await this.storage.get(this.ref.bucket, statusKey)).toString("utf8"));
           if (status.attempt >= call.attempt) {
-            this.sink.onStatus(status);
+            if (this.once.status(status)) this.sink.onStatus(status);
             changed = true;
           }
           continue;
@@ -131,7 +133,7 @@ export class StoragePollMonitor implements Monitor {
         const startId = `${jobId}/${call.callId}/${call.attempt}`;
         if (start !== undefined && !call.started && !this.seenStarts.has(startId)) {
           this.seenStarts.add(startId);
-          this.sink.onStart(jobId, call.callId, call.attempt, start.lastModifiedMs);
+          if (this.once.start(jobId, call.callId, call.attempt)) this.sink.onStart(jobId, call.callId, call.attempt, start.lastModifiedMs);
           changed = true;
         }
       }

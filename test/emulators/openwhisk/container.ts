@@ -7,6 +7,9 @@
  * pipe closes, so even a SIGKILLed test run leaves no containers behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { EventEmitter, once } from "node:events";
 import { Agent, request } from "node:http";
 import { createConnection } from "node:net";
@@ -121,9 +124,14 @@ export class Container {
     for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
       const port = await reservePort();
       const args = [`--import=${WATCHDOG}`, `--max-old-space-size=${memoryMb}`, spec.proxyPath];
-      const child = spawn(process.execPath, args, { env: { ...spec.env, PORT: String(port) }, stdio: "pipe" });
+      // The proxy unpacks the action into its TMPDIR; it is SIGKILLed, so the emulator removes the folder.
+      const tmp = mkdtempSync(path.join(spec.env["TMPDIR"] ?? tmpdir(), "tswren-ow-container-"));
+      const child = spawn(process.execPath, args, { env: { ...spec.env, PORT: String(port), TMPDIR: tmp }, stdio: "pipe" });
       const container = new Container(key, concurrency, child, port);
-      child.once("exit", () => reservedPorts.delete(port));
+      child.once("exit", () => {
+        reservedPorts.delete(port);
+        rmSync(tmp, { recursive: true, force: true });
+      });
       child.on("error", () => undefined); // surfaces as an exit below
       if (await container.waitForPort()) return container;
       lastError = container.pending.stderr.map((l) => l.text).join("\n").slice(-2000);

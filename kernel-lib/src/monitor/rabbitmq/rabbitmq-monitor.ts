@@ -10,6 +10,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { decodeMonitorMessage } from "../../protocol.js";
 import type { AmqpTarget, MonitorMessage, StorageRef } from "../../protocol.js";
 import type { StorageBackend } from "../../storage/backend.js";
+import { ReportOnce } from "../report-once.js";
 import type { Monitor } from "../monitor.js";
 import { DEFAULT_POLL, StoragePollMonitor, type PollOptions, type PollSink, type WatchedCall } from "../storage-poll.js";
 import { checkAmqpUrl, connectBroker, keepProcessAlive, queueName } from "./broker.js";
@@ -36,6 +37,8 @@ export class RabbitMonitor implements Monitor {
   private brokerLost = false;
   private stopped = false;
   private consumerTag: string | null = null;
+  /** One report per call attempt across the broker and the storage fallback. */
+  private readonly once = new ReportOnce();
 
   private constructor(
     private readonly model: ChannelModel,
@@ -126,7 +129,7 @@ export class RabbitMonitor implements Monitor {
         return;
       }
       this.counts.starts++;
-      this.sink.onStart(message.jobId, message.callId, message.attempt, message.workerStartMs);
+      if (this.once.start(message.jobId, message.callId, message.attempt)) this.sink.onStart(message.jobId, message.callId, message.attempt, message.workerStartMs);
       return;
     }
     if (message.status.executorId !== this.executorId) {
@@ -134,7 +137,7 @@ export class RabbitMonitor implements Monitor {
       return;
     }
     this.counts.statuses++;
-    this.sink.onStatus(message.status);
+    if (this.once.status(message.status)) this.sink.onStatus(message.status);
     if (!this.sink.hasWatchedCalls()) keepProcessAlive(this.model, false);
   }
 
@@ -148,8 +151,8 @@ export class RabbitMonitor implements Monitor {
   private fallbackSink(): PollSink {
     const sink = this.sink;
     return {
-      onStart: (jobId, callId, attempt, workerStartMs) => { sink.onStart(jobId, callId, attempt, workerStartMs); },
-      onStatus: (status) => { sink.onStatus(status); },
+      onStart: (jobId, callId, attempt, workerStartMs) => { if (this.once.start(jobId, callId, attempt)) sink.onStart(jobId, callId, attempt, workerStartMs); },
+      onStatus: (status) => { if (this.once.status(status)) sink.onStatus(status); },
       onLost: (jobId, callId, attempt, message) => { sink.onLost(jobId, callId, attempt, message); },
       hasWatchedCalls: () => sink.hasWatchedCalls(),
       watchedCalls: () => (this.brokerLost ? sink.watchedCalls() : overdue(sink.watchedCalls(), Date.now())),
