@@ -14,6 +14,7 @@ export {
   failedStatus,
   encodeMonitorMessage,
   decodeMonitorMessage,
+  setDurations,
 } from "./protocol.js";
 export { publishStart, publishStatus } from "./monitor/rabbitmq/publisher.js";
 export type {
@@ -47,3 +48,4 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export { engineOf } from "./engine.js";

@@ -14,6 +14,7 @@ import {
   publishStart,
   publishStatus,
   serializeValue,
+  setDurations,
 } from "tswren/internal";
 import type {
   CallContext,
@@ -161,6 +162,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
   };
   stats.workerEndMs = Date.now();
+  setDurations(stats);
   return { status, storage };
 }
 
