@@ -18,6 +18,7 @@ import { deserializeValue } from "./serialize.js";
 import * as keys from "./storage/keys.js";
 import { TSWREN_VERSION } from "./version.js";
 import { Submissions } from "./submissions.js";
+import { effectiveLogLevel, Logger } from "./log.js";
 
 /** Time after a call's own timeout before a silent call counts as lost. */
 const LOST_GRACE_MS = 10_000;
@@ -77,9 +78,14 @@ export class ExecutorCore implements PollSink {
   private readonly staged = new Map<string, StagedPayload>();
   closed = false;
 
+  /** Debug lines of submit, invoke and monitor events (`log_level`, `TSWREN_LOGLEVEL`). */
+  readonly log: Logger;
+
+  /** @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` for a bad `TSWREN_LOGLEVEL` */
   constructor(executorId: string, config: TswrenConfig) {
     this.executorId = executorId;
     this.config = config;
+    this.log = new Logger(executorId, effectiveLogLevel(config.tswren.log_level));
   }
 
   /** Reserve the next job ids of some kinds (synchronously, so ids follow call order). */
@@ -107,6 +113,8 @@ export class ExecutorCore implements PollSink {
   /** The backends, created and connected on first use. */
   backends(): Promise<Backends> {
     if (this.backendsPromise === null) {
+      const t = this.config.tswren;
+      this.log.debug(() => `backends: compute ${t.backend}, storage ${t.storage} bucket ${t.storage_bucket}, monitoring ${t.monitoring}`);
       const created = createBackends(this.config, this.executorId, this);
       this.backendsPromise = created;
       // A failed start (bad credentials, storage down) is reported to the caller and tried
@@ -164,6 +172,7 @@ export class ExecutorCore implements PollSink {
       hostJobCreateMs,
       ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
     };
+    this.log.debug(() => `submit ${jobId}: ${req.calls.length} calls, function ${req.captured.hash} (${req.captured.modules.length} modules), input blob ${req.blob?.length ?? 0} bytes, timeout ${req.timeoutMs} ms, memory ${req.memoryMb} MB, retries ${req.retries}`);
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
     if (futures.length > 0) this.activeJobs.add(jobId);
@@ -212,6 +221,7 @@ export class ExecutorCore implements PollSink {
     }
     const staged = remote ? this.staged.get(base.jobId) : undefined;
     this.staged.delete(base.jobId);
+    this.log.debug(() => `invoke ${base.jobId}: ${calls.length} calls on ${this.config.tswren.backend}${remote ? " through the remote invoker" : ""}`);
     await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote, ...(staged ? { staged } : {}) });
     for (const m of b.monitors) m.nudge?.();
   }
@@ -254,7 +264,9 @@ export class ExecutorCore implements PollSink {
 
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {
     const future = this.jobs.get(jobId)?.futures[Number.parseInt(callId, 10)];
-    if (future !== undefined && future.attempt === attempt) future.markRunning(workerStartMs);
+    if (future === undefined || future.attempt !== attempt) return;
+    this.log.debug(() => `monitor ${jobId}/${callId} attempt ${attempt}: started`);
+    future.markRunning(workerStartMs);
   }
 
   onStatus(status: CallStatus): void {
@@ -263,6 +275,7 @@ export class ExecutorCore implements PollSink {
     const index = Number.parseInt(status.callId, 10);
     const future = job?.futures[index];
     if (job === undefined || future === undefined || future.done || status.attempt !== future.attempt) return;
+    this.log.debug(() => `monitor ${status.jobId}/${status.callId} attempt ${status.attempt}: ${status.ok ? "success" : `${status.error?.kind ?? "error"} (${status.error?.name ?? "Error"})`} on ${status.workerId}`);
     if (!status.ok && status.attempt < job.maxAttempts) {
       this.retry(job, index, status.attempt + 1, future);
       return;

@@ -11,8 +11,9 @@ import { captureFunction } from "./job/capture/index.js";
 import { isObjectsInput, type ObjectsInput } from "./data/objects.js";
 import type { PartSpec } from "./data/partitioner.js";
 import { resolveItems, type Iterdata } from "./job/items.js";
-import { validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
+import { checkCallTimeout, isArgumentList, validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
 import { reduceCalls } from "./job/reduce.js";
+import { checkItemArguments } from "./job/params.js";
 import { prepareInputs } from "./job/prepare.js";
 import { serializeValue } from "./serialize.js";
 import { executorOverrides, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
@@ -105,11 +106,19 @@ export class FunctionExecutor {
   /**
    * Run `fn` over every item, one call per item, results in input order.
    * @param iterdata - items (or futures of an earlier job, whose results become the items)
+   * @param options - `extraArgs` as an object is merged into object items; as an array, its
+   *   values are passed after the item: `fn(item, ...extraArgs, ctx)`
    * @returns the calls' futures, in input order
    * @throws TswrenError with a code naming the problem, before anything is invoked
    */
-  map<T, R>(fn: UserFunction<T, R>, iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
-    return this.startJob("M", "map", fn, iterdata, options) as Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(
+    fn: (item: T, ...extraArgsThenCtx: never[]) => R | Promise<R>,
+    iterdata: Items<T>,
+    options: CallOptions & { extraArgs: readonly unknown[] },
+  ): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(fn: UserFunction<T, R>, iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(fn: UserFunction<T, R> | ((item: T, ...extraArgsThenCtx: never[]) => R | Promise<R>), iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
+    return this.startJob("M", "map", fn as UserFunction<T, R>, iterdata, options) as Promise<ResponseFuture<Awaited<R>>[]>;
   }
 
   /**
@@ -130,6 +139,7 @@ export class FunctionExecutor {
     let opts: MapReduceOptions;
     try {
       opts = validateCallOptions("mapReduce", options, true);
+      checkCallTimeout("mapReduce", this.#core.config.tswren.backend, opts.timeout);
       this.#core.assertOpen();
     } catch (err) {
       return Promise.reject(asError(err));
@@ -171,6 +181,7 @@ export class FunctionExecutor {
   private startJob<T, R>(kind: JobKind, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, options: CallOptions | undefined): Promise<ResponseFuture[]> {
     try {
       const opts = validateCallOptions(what, options);
+      checkCallTimeout(what, this.#core.config.tswren.backend, opts.timeout);
       this.#core.assertOpen();
       const [jobId] = this.#core.reserveJobIds([kind]);
       return this.track([jobId], kind === "A", what, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
@@ -198,7 +209,9 @@ export class FunctionExecutor {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
     const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
-    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
+    if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
+    const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.#core.submitJob(jobId, {
       ...this.limits(opts),

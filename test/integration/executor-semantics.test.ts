@@ -143,3 +143,59 @@ describe("call stats", () => {
     expect(s.workerExecMs).toBeGreaterThanOrEqual(s.workerFuncExecMs ?? Infinity);
   });
 });
+
+describe("functions and their arguments", () => {
+  it("ships bound, partially applied and factory-made functions", async () => {
+    function add(a: number, b: number): number {
+      return a + b;
+    }
+    const makeScaler = (k: number) => (x: number) => x * k;
+    expect(await fx.getResult(await fx.map(add.bind(null, 5), [1, 2]))).toEqual([6, 7]);
+    expect(await fx.getResult(await fx.map(makeScaler(3), [1, 2]))).toEqual([3, 6]);
+  });
+
+  it("passes extraArgs given as an array after scalar items, and merges an object into object items", async () => {
+    const scaled = await fx.map((x: number, k: number, offset: number) => x * k + offset, [1, 2], { extraArgs: [10, 1] });
+    expect(await fx.getResult(scaled)).toEqual([11, 21]);
+    const merged = await fx.map(({ x, y }: { x: number; y: number }) => x + y, [{ x: 1 }, { x: 2 }], { extraArgs: { y: 100 } });
+    expect(await fx.getResult(merged)).toEqual([101, 102]);
+  });
+
+  it("refuses object items missing a destructured parameter before any invocation, naming it, leaving nothing", async () => {
+    const before = written();
+    const registered = engineOf(fx).registeredFutures().length;
+    const add = ({ x, y }: { x: number; y: number }): number => x + y;
+    const err = await caught(fx.map(add, [{ x: 1, y: 2 }, { x: 1, z: 2 } as never]));
+    expect(err.code).toBe(ErrorCodes.ARGUMENT_MISMATCH);
+    expect(err.message).toContain("input[1] has no `y`");
+    expect(err.message).toContain("`z`");
+    expect(engineOf(fx).registeredFutures()).toHaveLength(registered);
+    expect(written()).toEqual(before);
+    expect(await fx.getResult()).toEqual([]);
+  });
+});
+
+describe("options do what the docs say", () => {
+  it("a call timeout above what the backend can hold is refused, naming the maximum", async () => {
+    const err = await caught(fx.map((x: number) => x, [1], { timeout: 3e6 }));
+    expect(err.code).toBe(ErrorCodes.BAD_OPTION);
+    expect(err.message).toContain("2147483 s");
+  });
+
+  it("execution_timeout bounds getResult and wait with a coded error naming it; the calls keep running", async () => {
+    const short = testExecutor(root, { config: { tswren: { execution_timeout: 0.3 } } });
+    try {
+      const futures = await short.map(() => new Promise((r) => setTimeout(r, 1500, "late")), [1]);
+      const err = await caught(short.getResult());
+      expect(err.code).toBe(ErrorCodes.EXECUTION_TIMEOUT);
+      expect(err.message).toContain("execution_timeout (0.3 s)");
+      expect((await caught(short.wait(futures))).code).toBe(ErrorCodes.EXECUTION_TIMEOUT);
+      const [done] = await short.wait(futures, { timeout: 0.01 });
+      expect(done).toEqual([]);
+      await futures[0]?.settled();
+      expect(await short.getResult()).toEqual(["late"]);
+    } finally {
+      await short.close();
+    }
+  });
+});
