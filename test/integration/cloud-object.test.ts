@@ -245,7 +245,7 @@ describe("lineAligned: false (exact byte ranges, Lithops' obj_newline = None)", 
     const streamed = await Promise.all(specs.map(async (p) => Buffer.concat(await collect<Buffer>(await openPart(p, storage).stream())).toString()));
     expect(streamed).toEqual(["a\nb", "\nc\n", "d\ne"]);
     expect(await Promise.all(specs.map(async (p) => collect<string>(openPart(p, storage).lines())))).toEqual([["a", "b"], ["", "c"], ["d", "e"]]);
-    expect(openPart(specs[0] as PartSpec, storage).exact).toBe(true);
+    expect(openPart(specs[0], storage).exact).toBe(true);
   });
 
   it("splits 1000 lines into byte ranges that concatenate to the object, cutting lines where they fall", async () => {
@@ -326,10 +326,10 @@ describe("CloudObject over http", () => {
     const specs = await parts(`${server.base}/x/lines.txt`, { chunkSize: 1000 });
     expect(specs).toHaveLength(10);
     for (const method of METHODS) {
-      await expect(partLines(specs[3] as PartSpec, storage, method)).rejects.toMatchObject({ code: "TSWREN_HTTP", message: expect.stringMatching(/416.*10000 bytes/) });
+      await expect(partLines(specs[3], storage, method)).rejects.toMatchObject({ code: "TSWREN_HTTP", message: expect.stringMatching(/416.*10000 bytes/) });
     }
     const exact = await parts(`${server.base}/x/lines.txt`, { chunkSize: 1000, lineAligned: false });
-    await expect(openPart(exact[0] as PartSpec, storage).text()).rejects.toMatchObject({ code: "TSWREN_HTTP" });
+    await expect(openPart(exact[0], storage).text()).rejects.toMatchObject({ code: "TSWREN_HTTP" });
   });
 
   it("reads exact byte ranges of a URL with lineAligned: false", async () => {

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionExecutor, objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
-import { S3Storage } from "../../kernel-lib/src/storage/s3.js";
-import { s3StorageOptions } from "../../kernel-lib/src/storage/s3-config.js";
+import { validateSection } from "../../kernel-lib/src/config/validate.js";
+import { S3Storage, s3StorageOptions } from "../../kernel-lib/src/storage/s3.js";
 import type { MinioEndpoint } from "../global-setup.js";
 import { caught } from "../helpers/caught.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
@@ -52,7 +52,7 @@ describe("job data deleted under a live executor on MinIO", () => {
 
   it("objects deleted by another client (a lifecycle rule): the next job re-uploads and succeeds", async () => {
     expect(await fx.getResult(await fx.map(addSeven, [1]))).toEqual([8]);
-    const other = new S3Storage(s3StorageOptions("minio", minioSection(m)));
+    const other = new S3Storage(s3StorageOptions("minio", validateSection("minio", minioSection(m), "test")));
     try {
       const all = await other.list(bucket, "");
       expect(all.length).toBeGreaterThan(0);
