@@ -3,15 +3,16 @@
  * configured monitoring mode, created together on the executor's first use.
  */
 import type { ComputeBackend } from "./compute/backend.js";
-import { createComputeBackend } from "./compute/registry.js";
+import { createSelectedCompute } from "./compute/registry.js";
 import type { TswrenConfig } from "./config/index.js";
+import { storageSection } from "./config/sections.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor } from "./monitor/monitor.js";
 import { RabbitMonitor } from "./monitor/rabbitmq/rabbitmq-monitor.js";
 import { StoragePollMonitor, type PollSink } from "./monitor/storage-poll.js";
 import type { StorageRef } from "./protocol.js";
 import type { StorageBackend } from "./storage/backend.js";
-import { createStorageBackend } from "./storage/registry.js";
+import { createSelectedStorage } from "./storage/registry.js";
 
 /** Backends of a running executor, created on first use. */
 export interface Backends {
@@ -29,11 +30,6 @@ export interface Backends {
   rabbit: RabbitMonitor | null;
 }
 
-/** The config section of a name (`localhost`, `minio`, ...), empty when absent. */
-export function configSection(config: TswrenConfig, name: string): Record<string, unknown> {
-  return (config as unknown as Record<string, Record<string, unknown> | undefined>)[name] ?? {};
-}
-
 /**
  * Create and connect an executor's backends and start its monitors.
  * @param sink - receives the monitors' events (the executor's core)
@@ -41,14 +37,13 @@ export function configSection(config: TswrenConfig, name: string): Record<string
  */
 export async function createBackends(config: TswrenConfig, executorId: string, sink: PollSink): Promise<Backends> {
   const t = config.tswren;
-  const storageConfig = configSection(config, t.storage === "localhost" ? "localhost_storage" : t.storage);
-  const storage = await createStorageBackend(t.storage, storageConfig);
-  const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
+  const storage = await createSelectedStorage(config);
+  const storageRef: StorageRef = { backend: t.storage, config: { ...storageSection(config, t.storage) }, bucket: t.storage_bucket, prefix: t.storage_prefix };
   // The broker is checked (and the executor's queue declared) before anything is written or invoked.
   const rabbit = t.monitoring === "rabbitmq" ? await RabbitMonitor.connect(config.rabbitmq?.amqp_url ?? "", executorId, sink, storage, storageRef) : null;
   try {
     await storage.ensureBucket(t.storage_bucket);
-    const compute = await createComputeBackend(t.backend, configSection(config, t.backend), { retrySleepsS: t.retry_sleeps });
+    const compute = await createSelectedCompute(config, { retrySleepsS: t.retry_sleeps });
     const { monitors, poller } = monitorsFor(config, executorId, sink, { compute, storage, storageRef, rabbit });
     for (const m of monitors) m.start();
     return { compute, storage, storageRef, monitors, poller, rabbit };
@@ -69,7 +64,7 @@ function monitorsFor(
   sink: PollSink,
   b: Pick<Backends, "compute" | "storage" | "storageRef" | "rabbit">,
 ): Pick<Backends, "monitors" | "poller"> {
-  const channel = b.compute.capabilities.directChannel;
+  const channel = b.compute.capabilities.events !== undefined;
   if (b.rabbit !== null) {
     return { monitors: channel ? [b.rabbit, new DirectMonitor(b.compute, executorId, sink, true)] : [b.rabbit], poller: b.rabbit.fallback };
   }
