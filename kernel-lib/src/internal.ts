@@ -47,3 +47,15 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export {
+  SigningKey,
+  signPayload,
+  verifyPayload,
+  isSignedRequest,
+  runtimeSigningKeys,
+  generateSigningKey,
+  SIGNING_KEY_ENV,
+  PREVIOUS_SIGNING_KEY_ENV,
+} from "./security/signing.js";
+export type { SignedRequest, VerifyOutcome } from "./security/signing.js";
+export { clientSigningKey, ensureSigningKey, findSigningKey, signingKeyFile } from "./security/key-store.js";
