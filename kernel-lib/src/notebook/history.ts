@@ -45,23 +45,18 @@ export class CellHistory {
 
   private select(request: HistoryRequest): Array<{ line: number; input: string }> {
     const n = typeof request.n === "number" && request.n > 0 ? request.n : undefined;
-    switch (request.hist_access_type) {
-      case "range": {
-        if (request.session !== undefined && request.session !== 0 && request.session !== HISTORY_SESSION) return [];
-        const start = request.start ?? 0;
-        const stop = typeof request.stop === "number" ? request.stop : Number.POSITIVE_INFINITY;
-        return this.lines.filter((l) => l.line >= start && l.line < stop);
-      }
-      case "search": {
-        const re = globRegExp(request.pattern ?? "*");
-        const found = this.unique(this.lines.filter((l) => re.test(l.input)), request.unique === true);
-        return n === undefined ? found : found.slice(-n);
-      }
-      default: {
-        const all = this.unique(this.lines, request.unique === true);
-        return all.slice(-(n ?? 10));
-      }
+    if (request.hist_access_type === "range") {
+      if (request.session !== undefined && request.session !== 0 && request.session !== HISTORY_SESSION) return [];
+      const start = request.start ?? 0;
+      const stop = typeof request.stop === "number" ? request.stop : Number.POSITIVE_INFINITY;
+      return this.lines.filter((l) => l.line >= start && l.line < stop);
     }
+    if (request.hist_access_type === "search") {
+      const re = globRegExp(request.pattern ?? "*");
+      const found = this.unique(this.lines.filter((l) => re.test(l.input)), request.unique === true);
+      return n === undefined ? found : found.slice(-n);
+    }
+    return this.unique(this.lines, request.unique === true).slice(-(n ?? 10)); // "tail"
   }
 
   private unique(list: Array<{ line: number; input: string }>, unique: boolean): Array<{ line: number; input: string }> {

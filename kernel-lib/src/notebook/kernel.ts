@@ -16,7 +16,7 @@ import { ErrorCodes, TswrenError } from "../errors.js";
 import { CellExecutor, type TslabExecutor } from "./cell-executor.js";
 import { cellHelpers, closeNotebookExecutor } from "./cells.js";
 import type { DisplayWriter } from "./cell-context.js";
-import { CellHistory, type HistoryRequest } from "./history.js";
+import { CellHistory } from "./history.js";
 import { installKernelHook } from "./kernel-hook.js";
 import { CELLS_GLOBAL } from "./magic.js";
 import { stopLiveDisplays } from "./notebook-progress.js";
@@ -127,7 +127,7 @@ function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExec
       const type = msg?.header.msg_type;
       if (msg === null || (type !== "interrupt_request" && type !== "history_request")) return super.handleShellMessage(sock, ...frames);
       this.publish(msg, "busy");
-      if (type === "history_request") this.send(sock, replyTo(msg, "history_reply", history.reply(msg.content as HistoryRequest)));
+      if (type === "history_request") this.send(sock, replyTo(msg, "history_reply", history.reply(msg.content)));
       else {
         cells.interrupt();
         this.send(sock, replyTo(msg, "interrupt_reply", { status: "ok" }));
