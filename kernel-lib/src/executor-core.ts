@@ -170,10 +170,26 @@ export class ExecutorCore implements PollSink {
     return { monitors, poller };
   }
 
+  /**
+   * Upload a content-addressed object (function bundle, module) unless it is already there. One
+   * uploaded earlier is checked with a HEAD: job data deleted under a live executor (`tswren
+   * clean` from another shell, a lifecycle rule) is uploaded again instead of failing every
+   * later job with "no object".
+   */
   private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
-    if (this.uploaded.has(key)) return;
+    if (this.uploaded.has(key) && (await this.stillStored(b, key))) return;
     await b.storage.put(b.storageRef.bucket, key, body);
     this.uploaded.add(key);
+  }
+
+  private async stillStored(b: Backends, key: string): Promise<boolean> {
+    try {
+      await b.storage.head(b.storageRef.bucket, key);
+      return true;
+    } catch (err) {
+      if (err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY) return false;
+      throw err;
+    }
   }
 
   /** Upload what a job needs, create its futures and invoke its calls. */
@@ -186,9 +202,11 @@ export class ExecutorCore implements PollSink {
     const b = await this.backends();
     this.assertOpen();
     const { prefix, bucket } = b.storageRef;
-    await Promise.all(req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)));
     const funcKey = keys.funcKey(prefix, this.executorId, req.captured.hash);
-    await this.upload(b, funcKey, req.captured.bundleBytes);
+    await Promise.all([
+      ...req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
+      this.upload(b, funcKey, req.captured.bundleBytes),
+    ]);
     const dataKey = req.blob === null ? null : keys.dataKey(prefix, this.executorId, jobId);
     if (req.blob !== null && dataKey !== null) await b.storage.put(bucket, dataKey, req.blob);
     const base: JobRecord["base"] = {
