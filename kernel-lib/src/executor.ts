@@ -24,6 +24,7 @@ import { registerEngine } from "./engine.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
+import { nameJob } from "./progress/job-names.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
@@ -151,6 +152,7 @@ export class FunctionExecutor {
         throw new TswrenError(ErrorCodes.BAD_OPTION, "mapReduce: reducerOnePerObject applies only to objects(...) input");
       }
       const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
+      nameJob(this.#core.executorId, reduceJobId, opts.name ?? reduceFn.name);
       const { futures: mapFutures, parts } = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
       if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
       const calls = reduceCalls({
@@ -212,6 +214,7 @@ export class FunctionExecutor {
     if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
     const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
+    nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.#core.submitJob(jobId, {
       ...this.limits(opts),
