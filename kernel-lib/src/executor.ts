@@ -22,6 +22,7 @@ import { waitFutures, type WaitOptions } from "./wait.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
+import { nameJob } from "./progress/job-names.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
@@ -119,6 +120,7 @@ export class FunctionExecutor {
         throw new TswrenError(ErrorCodes.BAD_OPTION, "mapReduce: reducerOnePerObject applies only to objects(...) input");
       }
       const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
+      nameJob(this.core.executorId, reduceJobId, opts.name ?? reduceFn.name);
       const { futures: mapFutures, parts } = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
       if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
       const calls = reduceCalls({
@@ -180,6 +182,7 @@ export class FunctionExecutor {
     const env = { storage: async () => (await this.core.backends()).storage, localFiles: this.core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
+    nameJob(this.core.executorId, jobId, opts.name ?? fn.name);
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.core.submitJob(jobId, {
       ...this.limits(opts),

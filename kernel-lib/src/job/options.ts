@@ -31,6 +31,8 @@ export interface CallOptions {
   lineAligned?: boolean;
   /** Send the job as one activation that invokes its calls from inside the platform (OpenWhisk). */
   remoteInvoker?: boolean;
+  /** The job's name for people (progress bars, chart titles; default: the function's name). */
+  name?: string;
 }
 
 /** Options of `mapReduce`: the map options plus how the reducer waits. */
@@ -41,7 +43,7 @@ export interface MapReduceOptions extends CallOptions {
   reducerOnePerObject?: boolean;
 }
 
-const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker", "lineAligned"] as const;
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker", "lineAligned", "name"] as const;
 const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal", "reducerOnePerObject"] as const;
 
 function bad(what: string, option: string, message: string): TswrenError {
@@ -91,6 +93,8 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
     const flag = options[name];
     if (flag !== undefined && typeof flag !== "boolean") throw bad(what, name, "must be true or false");
   }
+  const jobName = options["name"];
+  if (jobName !== undefined && (typeof jobName !== "string" || jobName.trim() === "" || jobName.length > 100)) throw bad(what, "name", `must be a non-empty string of at most 100 characters; got ${JSON.stringify(jobName)}`);
   validateChunkOptions({ chunkSize: options["chunkSize"] as number | undefined, chunkNumber: options["chunkNumber"] as number | undefined });
   return options;
 }
