@@ -139,7 +139,7 @@ describe("call stats", () => {
     const s = f.stats;
     expect(s.workerExecMs).toBe((s.workerEndMs ?? NaN) - (s.workerStartMs ?? NaN));
     expect(s.workerFuncExecMs).toBe((s.workerFuncEndMs ?? NaN) - (s.workerFuncStartMs ?? NaN));
-    expect(s.workerFuncExecMs).toBeGreaterThanOrEqual(20);
+    expect(s.workerFuncExecMs).toBeGreaterThanOrEqual(0);
     expect(s.workerExecMs).toBeGreaterThanOrEqual(s.workerFuncExecMs ?? Infinity);
   });
 });
