@@ -184,7 +184,7 @@ async function runWith(kind: JobKind, o: JobCommandOptions, print: Print, fx: Fu
       print(JSON.stringify(jobReference(fx, futures, true)));
       return;
     }
-    const value = kind === "call-async" || (kind === "map-reduce" && outputs.length === 1) ? (values as unknown[])[0] : values;
+    const value = kind === "call-async" || (kind === "map-reduce" && outputs.length === 1) ? (values)[0] : values;
     print(await outputLine(fx, futures, value, parseNumberOption(o.maxResultBytes, "--max-result-bytes", 0, true) ?? DEFAULT_MAX_RESULT_BYTES));
     if (o.cleanData === true) await fx.clean();
   } catch (err) {
