@@ -22,7 +22,7 @@ export { CloudObject } from "./data/cloud-object.js";
 export type { FutureState } from "./future.js";
 export type { CallStats } from "./protocol.js";
 export { Storage } from "./storage/storage.js";
-export type { CloudObjectRef } from "./storage/storage.js";
+export type { BucketInfo, CloudObjectRef } from "./storage/storage.js";
 export type { ObjectInfo, ByteRange } from "./storage/backend.js";
 export { TswrenError, RemoteFunctionError, ErrorCodes } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
@@ -55,4 +55,16 @@ export function functionExecutor(options: ExecutorOptions = {}): FunctionExecuto
  */
 export function localExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
   return new FunctionExecutor({ ...options, backend: "localhost" });
+}
+
+/**
+ * Create an executor on AWS Lambda (section `aws_lambda`; credentials and region from the
+ * standard AWS chain), with storage as configured (AWS S3: `storage: "s3"`).
+ * @example
+ * const fx = awsLambdaExecutor({ storage: "s3", storageBucket: "my-bucket" });
+ * await fx.map((x: number) => x * 2, [1, 2, 3]);
+ * @throws TswrenError `TSWREN_BAD_OPTION`, `TSWREN_CONFIG_*`
+ */
+export function awsLambdaExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
+  return new FunctionExecutor({ ...options, backend: "aws_lambda" });
 }
