@@ -192,7 +192,7 @@ function defineJobCases(test: CaseFn, executor: MakeExecutor): void {
       for await (const line of obj.lines()) n += line.split(" ").filter((w) => w !== "").length;
       return `${obj.key}:${n}`;
     }, objects(`s3://${s.bucket}/contract-in/`), { chunkSize: 8 });
-    const parts = (await fx.getResult(futures)) as string[];
+    const parts = await fx.getResult(futures);
     expect(parts.length).toBeGreaterThan(2);
     const total = (key: string): number => parts.filter((p) => p.startsWith(`${key}:`)).reduce((a, p) => a + Number(p.split(":")[1]), 0);
     expect([total("contract-in/a.txt"), total("contract-in/b.txt")]).toEqual([3, 5]);
