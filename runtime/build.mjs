@@ -9,6 +9,7 @@
 //                         package.json whose `main` is `action.js`
 // - action-proxy.mjs      the OpenWhisk action proxy (/init + /run), one file
 // - http-server.mjs       the Knative / Code Engine / Cloud Run HTTP server, one file
+// - docker-worker.mjs     the docker backend's container runtime (stdin/stdout frames), one file
 import { build } from "esbuild";
 import { zipSync } from "fflate";
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -30,7 +31,7 @@ await Promise.all([
   build({ ...common, entryPoints: { action: entry("action") }, format: "cjs", outExtension: { ".js": ".cjs" }, sourcemap: false }),
   build({
     ...common,
-    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server") },
+    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server"), "docker-worker": entry("docker-worker") },
     format: "esm",
     outExtension: { ".js": ".mjs" },
     banner: { js: requireShim },

@@ -47,3 +47,5 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export { encodeFrame, FrameReader } from "./compute/docker/frames.js";
+export type { DockerHostMessage, DockerWorkerMessage } from "./compute/docker/frames.js";

@@ -21,6 +21,10 @@ const COMPUTE_BACKENDS: Record<string, Factory> = {
   },
   openwhisk: (config, context) => whiskBackend("openwhisk", config, context),
   ibm_cf: (config, context) => whiskBackend("ibm_cf", config, context),
+  docker: async (config) => {
+    const { DockerCompute } = await import("./docker/index.js");
+    return DockerCompute.create(config);
+  },
   knative: async (config) => {
     const { KnativeCompute } = await import("./knative.js");
     return new KnativeCompute(config);
