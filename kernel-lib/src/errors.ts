@@ -49,6 +49,16 @@ export const ErrorCodes = {
   MONITOR_UNREACHABLE: "TSWREN_MONITOR_UNREACHABLE",
   /** The RabbitMQ broker refused the credentials or the vhost of `rabbitmq.amqp_url`. */
   MONITOR_CREDENTIALS: "TSWREN_MONITOR_CREDENTIALS",
+  /** No usable signing key for a runtime (client side), or a key that is too short. */
+  SIGNING_KEY: "TSWREN_SIGNING_KEY",
+  /** A runtime refused an invocation: not signed, forged, expired, or signed with another key (HTTP 401). */
+  UNAUTHORIZED: "TSWREN_UNAUTHORIZED",
+  /** A function or module bundle's bytes do not match the hash in the signed payload. */
+  BUNDLE_MISMATCH: "TSWREN_BUNDLE_MISMATCH",
+  /** A payload names storage or keys outside the deployment's configured storage / the job's prefix. */
+  STORAGE_NOT_ALLOWED: "TSWREN_STORAGE_NOT_ALLOWED",
+  /** An input generator produced more items than `tswren.max_calls`. */
+  TOO_MANY_CALLS: "TSWREN_TOO_MANY_CALLS",
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

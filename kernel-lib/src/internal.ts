@@ -47,5 +47,19 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export { ASYNC_PAYLOAD_LIMIT_BYTES, isPayloadRef } from "./compute/aws-lambda/events.js";
+export type { LambdaPayloadRef } from "./compute/aws-lambda/events.js";
+export {
+  SigningKey,
+  signPayload,
+  verifyPayload,
+  isSignedRequest,
+  runtimeSigningKeys,
+  generateSigningKey,
+  SIGNING_KEY_ENV,
+  PREVIOUS_SIGNING_KEY_ENV,
+} from "./security/signing.js";
+export type { SignedRequest, VerifyOutcome } from "./security/signing.js";
+export { clientSigningKey, ensureSigningKey, findSigningKey, signingKeyFile } from "./security/key-store.js";
 export { encodeFrame, FrameReader } from "./compute/docker/frames.js";
 export type { DockerHostMessage, DockerWorkerMessage } from "./compute/docker/frames.js";

@@ -58,7 +58,7 @@ describe("docker backend: results and errors", () => {
       const fs = require("node:fs") as typeof import("node:fs");
       return { x: x + 7, inContainer: fs.existsSync("/.dockerenv"), when: new Date(x), set: new Set([x]), bytes: Buffer.from([x]) };
     }, [1, 2, 3, 4]);
-    const out = await fx.getResult(futures);
+    const out = (await fx.getResult(futures)) as Array<{ x: number; inContainer: boolean; when: Date; set: Set<number>; bytes: Uint8Array }>;
     expect(out.map((r) => r.x)).toEqual([8, 9, 10, 11]);
     expect(out.every((r) => r.inContainer)).toBe(true);
     expect(out[2]?.when).toEqual(new Date(3));

@@ -62,6 +62,13 @@ const BUCKET_NAME = {
 
 const NO_LEADING_SLASH = { regex: /^(?!\/)/, expected: "a key prefix that does not start with '/'" } as const;
 
+/** The `signing_key` of every serverless backend section (see docs/security.md). */
+export const SIGNING_KEY_SPEC = {
+  type: "string", secret: true,
+  defaultText: "`$TSWREN_SIGNING_KEY`, else the file `~/.tswren/keys/<backend>.key`",
+  description: "Key that signs every invocation (HMAC-SHA256); the runtime must be deployed with the same key. Never stored in the bucket.",
+} as const;
+
 /** Keys shared by the OpenWhisk-style backends (`openwhisk`, `ibm_cf`). */
 const WHISK_KEYS = {
   runtime: {
@@ -85,6 +92,7 @@ const WHISK_KEYS = {
     type: "int", min: 1, default: 100,
     description: "Most function invocations running at once.",
   },
+  signing_key: SIGNING_KEY_SPEC,
 } as const;
 
 /**
@@ -208,6 +216,7 @@ export const CONFIG_SCHEMA = {
         description: "Time limit of each request.",
       },
       max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
+      signing_key: SIGNING_KEY_SPEC,
     },
   },
   docker: {

@@ -10,6 +10,7 @@ import { ErrorCodes, TswrenError } from "../../errors.js";
 import type { InvocationPayload } from "../../protocol.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "../backend.js";
 import { runtimeFile } from "../runtime-files.js";
+import type { ConfigSection } from "../../config/types.js";
 import { checkEngine, checkImage } from "./docker-cli.js";
 import { DockerPool, type PoolFigures } from "./pool.js";
 import { CLIENT, ensureReaper, sweepLeftovers } from "./reaper.js";
@@ -18,7 +19,13 @@ import { dockerSettings, MIN_MEMORY_MB, type DockerSettings } from "./settings.j
 /** Calls run in local Docker containers. */
 export class DockerCompute implements ComputeBackend {
   readonly name = "docker";
-  readonly capabilities: ComputeCapabilities = { directChannel: true, reportsEveryCall: true, remoteInvoker: false };
+  /** Events over each container's stdin/stdout; pending and running calls can be cancelled; every call is reported. */
+  readonly capabilities: ComputeCapabilities = {
+    reportsEveryCall: true,
+    events: { subscribe: (listener) => this.onEvent(listener) },
+    cancelPending: { cancel: (executorId, jobId) => this.pool.cancelPending(executorId, jobId) },
+    cancelRunning: { cancel: (executorId, jobId) => this.pool.cancelRunning(executorId, jobId) },
+  };
   /** The pool splits invocations into batches itself, so a whole job travels as one. */
   readonly callsPerInvocation = Number.POSITIVE_INFINITY;
   readonly settings: DockerSettings;
@@ -40,7 +47,7 @@ export class DockerCompute implements ComputeBackend {
    * @throws TswrenError `TSWREN_COMPUTE_UNREACHABLE` (no engine / CLI), `TSWREN_RUNTIME_MISSING`
    *   (image not in the engine), `TSWREN_CONFIG_BAD_VALUE` (memory below the minimum)
    */
-  static async create(config: Record<string, unknown>): Promise<DockerCompute> {
+  static async create(config: ConfigSection<"docker">): Promise<DockerCompute> {
     const settings = dockerSettings(config);
     checkMemory(settings.memoryMb, "docker.runtime_memory");
     runtimeFile("docker-worker.mjs");
@@ -68,6 +75,7 @@ export class DockerCompute implements ComputeBackend {
     return await Promise.resolve({ activationId: `${payload.executorId}-${payload.jobId}-${payload.calls[0]?.callId ?? "none"}` });
   }
 
+  /** Subscribe to the containers' events (the `events` capability); returns unsubscribe. */
   onEvent(listener: (event: ComputeEvent) => void): () => void {
     this.pool.on("event", listener);
     const off = (): void => {
@@ -76,14 +84,6 @@ export class DockerCompute implements ComputeBackend {
     };
     this.unsubscribes.add(off);
     return off;
-  }
-
-  cancelPending(executorId: string, jobId?: string): number {
-    return this.pool.cancelPending(executorId, jobId);
-  }
-
-  cancelRunning(executorId: string, jobId?: string): number {
-    return this.pool.cancelRunning(executorId, jobId);
   }
 
   describe(): string {

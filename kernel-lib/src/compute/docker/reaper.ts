@@ -8,7 +8,9 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { runDocker, type EngineTarget } from "./docker-cli.js";
+import type { ConfigSection } from "../../config/types.js";
+import { checkEngine, runDocker, type EngineTarget } from "./docker-cli.js";
+import { dockerSettings } from "./settings.js";
 import { LABEL_CLIENT, LABEL_CLIENT_HOST, LABEL_CLIENT_PID, LABEL_CONTAINER, removeContainers, type ClientIdentity } from "./container.js";
 
 /** This process's identity on its containers. */
@@ -83,4 +85,15 @@ export async function sweepLeftovers(target: EngineTarget): Promise<string[]> {
   const names = dead.map((c) => c.name);
   await removeContainers(target, names);
   return names;
+}
+
+/**
+ * `tswren clean` on the docker backend: remove the containers of clients that are gone.
+ * @returns one line for people
+ */
+export async function cleanContainers(section: ConfigSection<"docker">): Promise<string> {
+  const settings = dockerSettings(section);
+  await checkEngine(settings);
+  const removed = await sweepLeftovers(settings);
+  return `removed ${removed.length} leftover tswren containers from the engine at ${settings.dockerHost}`;
 }

@@ -1,5 +1,5 @@
 /** The docker backend's settings, read once from its validated `docker` config section. */
-import { availableParallelism } from "node:os";
+import type { ConfigSection } from "../../config/types.js";
 import { TSWREN_VERSION } from "../../version.js";
 
 /** Smallest container memory limit (MB): below it node cannot start the runtime reliably. */
@@ -29,30 +29,19 @@ export function defaultImageName(): string {
   return `tswren-runtime:${TSWREN_VERSION}`;
 }
 
-function num(config: Record<string, unknown>, key: string, fallback: number): number {
-  const value = config[key];
-  return typeof value === "number" ? value : fallback;
-}
-
-function str(config: Record<string, unknown>, key: string, fallback: string): string {
-  const value = config[key];
-  return typeof value === "string" && value !== "" ? value : fallback;
-}
-
 /**
- * Read the settings from the validated `docker` section (defaults for keys left out, so a
- * section built by hand works too).
+ * Read the settings from the loaded `docker` section (defaults already applied).
  * @param config - the `docker` section
  */
-export function dockerSettings(config: Record<string, unknown>): DockerSettings {
+export function dockerSettings(config: ConfigSection<"docker">): DockerSettings {
   return {
-    image: str(config, "runtime", defaultImageName()),
-    memoryMb: num(config, "runtime_memory", 512),
-    timeoutS: num(config, "runtime_timeout", 600),
-    workers: num(config, "max_workers", availableParallelism()),
-    dockerHost: str(config, "docker_host", process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock"),
-    dockerCli: str(config, "docker_cli", "docker"),
-    network: config["network"] === "none" ? "none" : "host",
-    startTimeoutS: num(config, "start_timeout", 60),
+    image: config.runtime ?? defaultImageName(),
+    memoryMb: config.runtime_memory,
+    timeoutS: config.runtime_timeout,
+    workers: config.max_workers,
+    dockerHost: config.docker_host,
+    dockerCli: config.docker_cli,
+    network: config.network,
+    startTimeoutS: config.start_timeout,
   };
 }
