@@ -23,6 +23,8 @@ export interface RuntimeCommandOptions {
   memory?: string;
   /** Compute backend (default: `tswren.backend` from the config). */
   backend?: string;
+  /** aws_lambda: create the execution role when it is missing (PyWren's `create_role`). */
+  createRole?: boolean;
   /** docker: base image of `build`. */
   from?: string;
   /** docker: image name of `build` / `delete` (default `docker.runtime`). */
@@ -40,8 +42,11 @@ function parseMemory(memory: string | undefined): number | undefined {
   return mb;
 }
 
-function loadFor(backend: string | undefined): TswrenConfig {
-  return loadConfig(backend !== undefined ? { overrides: { tswren: { backend } } } : {});
+function loadFor(backend: string | undefined, createRole = false): TswrenConfig {
+  const overrides: Record<string, Record<string, unknown>> = {};
+  if (backend !== undefined) overrides["tswren"] = { backend };
+  if (createRole) overrides["aws_lambda"] = { create_role: true };
+  return loadConfig({ overrides });
 }
 
 /** The error for a backend without the capability a `runtime` subcommand needs. */
@@ -73,7 +78,7 @@ async function runOn(compute: ComputeBackend, what: "deploy" | "list" | "delete"
  */
 export async function runtimeCommand(what: "deploy" | "list" | "delete" | "build", print: Print, options: RuntimeCommandOptions): Promise<void> {
   const memoryMb = parseMemory(options.memory);
-  const config = loadFor(options.backend);
+  const config = loadFor(options.backend, options.createRole === true);
   if (config.tswren.backend === "docker" && config.docker !== undefined) {
     const { dockerRuntimeCommand } = await import("./compute/docker/cli-docker.js");
     for (const line of await dockerRuntimeCommand(what, config.docker, options)) print(line);
@@ -142,6 +147,7 @@ export function registerRuntimeCommands(cmd: Command, print: Print): void {
       : "delete the runtime action of a memory size (default: every size)",
     );
     if (what !== "list") sub.option("-m, --memory <mb>", "memory size in MB (deploy default: runtime_memory)");
+    if (what === "deploy") sub.option("--create-role", "aws_lambda: create the execution role tswren-lambda-role when it is missing");
     if (what === "delete") sub.option("--name <tag>", "docker: the image to delete (default: docker.runtime)");
     sub.option("-b, --backend <name>", "compute backend (default: from config)");
     sub.action((opts: RuntimeCommandOptions) => runtimeCommand(what, print, opts));

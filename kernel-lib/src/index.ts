@@ -57,6 +57,18 @@ export function localExecutor(options: Omit<ExecutorOptions, "backend"> = {}): F
   return new FunctionExecutor({ ...options, backend: "localhost" });
 }
 
+/**
+ * Create an executor on AWS Lambda (section `aws_lambda`; credentials and region from the
+ * standard AWS chain), with storage as configured (AWS S3: `storage: "s3"`).
+ * @example
+ * const fx = awsLambdaExecutor({ storage: "s3", storageBucket: "my-bucket" });
+ * await fx.map((x: number) => x * 2, [1, 2, 3]);
+ * @throws TswrenError `TSWREN_BAD_OPTION`, `TSWREN_CONFIG_*`
+ */
+export function awsLambdaExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
+  return new FunctionExecutor({ ...options, backend: "aws_lambda" });
+}
+
 /** Options of {@link dockerExecutor}: the executor's options plus the image to run. */
 export interface DockerExecutorOptions extends Omit<ExecutorOptions, "backend"> {
   /** Image the containers run (`docker.runtime`); default `tswren-runtime:<tswren version>`. */

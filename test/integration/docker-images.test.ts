@@ -16,7 +16,7 @@ let svc: DockerService;
 function tswren(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env: { ...process.env, DOCKER_HOST: svc.dockerHost, TSWREN_CONFIG_FILE: path.join(root, "none.yaml") }, encoding: "utf8", timeout: 300_000, cwd: root }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? 1), out: stdout + stderr });
+      resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? 1), out: stdout + stderr });
     });
   });
 }

@@ -60,6 +60,8 @@ export interface TswrenConfig {
   ibm_cf?: ConfigSection<"ibm_cf">;
   /** Present when `tswren.backend` is `knative`. */
   knative?: ConfigSection<"knative">;
+  /** Present when `tswren.backend` is `aws_lambda`. */
+  aws_lambda?: ConfigSection<"aws_lambda">;
   /** Present when `tswren.backend` is `docker`. */
   docker?: ConfigSection<"docker">;
   /** Present when `tswren.storage` is `s3`. */
