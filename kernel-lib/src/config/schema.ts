@@ -55,6 +55,9 @@ export interface SectionSpec {
 
 const HTTP = ["http", "https"] as const;
 
+/** The longest timeout in seconds a Node timer holds (2^31-1 ms); longer ones fire after 1 ms. */
+const MAX_TIMER_S = 2147483;
+
 const BUCKET_NAME = {
   regex: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   expected: "a bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
@@ -140,8 +143,8 @@ export const CONFIG_SCHEMA = {
         description: "Least severe log message printed.",
       },
       execution_timeout: {
-        type: "number", unit: "s", above: 0, default: 1800,
-        description: "Longest a wait or getResult waits overall.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 1800,
+        description: "Longest a wait or getResult waits overall (at most 2147483 s, what Node timers hold); then `TSWREN_EXECUTION_TIMEOUT`.",
       },
     },
   },
@@ -157,8 +160,8 @@ export const CONFIG_SCHEMA = {
         description: "Memory limit of each worker process.",
       },
       runtime_timeout: {
-        type: "number", unit: "s", above: 0, default: 600,
-        description: "Time limit of each call.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 600,
+        description: "Time limit of each call (at most 2147483 s, what Node timers hold).",
       },
     },
   },
@@ -212,8 +215,8 @@ export const CONFIG_SCHEMA = {
         description: "Memory of each container.",
       },
       runtime_timeout: {
-        type: "number", unit: "s", above: 0, default: 600,
-        description: "Time limit of each request.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 600,
+        description: "Time limit of each request (at most 2147483 s, what Node timers hold).",
       },
       max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
       signing_key: SIGNING_KEY_SPEC,

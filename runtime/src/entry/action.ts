@@ -18,6 +18,7 @@
  */
 import { PROTOCOL_VERSION } from "tswren/internal";
 import type { InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
+import { installFaultGuard } from "../fault-guard.js";
 import { storageFor } from "../storage-cache.js";
 import { readPayload, runPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
 import { fanOut, type FanOutSummary } from "../remote-invoker.js";
@@ -82,6 +83,8 @@ async function remoteInvoke(request: RemoteInvokeRequest): Promise<ActionResult>
  * @returns the result object; `{ error }` for a protocol problem
  */
 export async function main(params: unknown): Promise<ActionResult> {
+  // Loaded into the action proxy's process: its calls' faults stay with them (`fault-guard.ts`).
+  installFaultGuard();
   try {
     if (isRemoteInvoke(params)) return await remoteInvoke(params);
     const read = readPayload(params);
