@@ -4,6 +4,8 @@
  * large) to storage. Backends differ only in how payloads arrive and how events leave.
  */
 import {
+  ErrorCodes,
+  TswrenError,
   INLINE_LIMIT_BYTES,
   PROTOCOL_VERSION,
   Storage,
@@ -49,6 +51,9 @@ export interface HandlerHooks {
 }
 
 function errorInfo(err: unknown): RemoteErrorInfo {
+  if (err instanceof TswrenError && err.code === ErrorCodes.BUNDLE_MISMATCH) {
+    return { kind: "bundle", name: "BundleMismatch", message: err.message };
+  }
   if (err instanceof ProcessExitRequested) {
     return { kind: "exit", name: "ProcessExit", message: err.message, stack: err.stack ?? "" };
   }
@@ -121,7 +126,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
   let outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo };
   try {
     await hooks.beforeCall?.(call, storage, stats.workerStartMs as number);
-    const fn = await loadFunction(storage, payload.storage, payload.executorId, payload.funcKey);
+    const fn = await loadFunction(storage, payload);
     const item = await readInput(storage, payload, call, abort.signal);
     const ctx: CallContext = {
       id: Number.parseInt(call.callId, 10),
@@ -159,6 +164,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     logs: logs.stop(),
     workerId: hooks.workerId,
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+    ...(payload.jobNonce !== undefined ? { jobNonce: payload.jobNonce } : {}),
   };
   stats.workerEndMs = Date.now();
   return { status, storage };

@@ -4,6 +4,7 @@
  * Calls use localhost storage in a temporary folder, so their statuses can be read back.
  */
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import openwhisk from "openwhisk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +17,8 @@ import { actionZip, startOpenWhiskEmulator, type OpenWhiskEmulator } from "../em
 import { tempDir } from "../helpers/executor.js";
 import { startMarkers, testJob, waitForStatuses } from "../helpers/job-payload.js";
 import { caught } from "../helpers/caught.js";
+import { TEST_SIGNING_KEY } from "../helpers/signing.js";
+
 
 const ACTION = (mb: number): string => `tswren/tswren-runtime-${TSWREN_VERSION}-${mb}mb`;
 const FAST: OpenWhiskComputeOptions = { retrySleepsS: [0.02, 0.05], networkRetryBaseMs: 10 };
@@ -26,7 +29,7 @@ const backends: OpenWhiskCompute[] = [];
 let jobs = 0;
 
 function backend(section: Record<string, unknown> = {}, options: OpenWhiskComputeOptions = FAST): OpenWhiskCompute {
-  const b = new OpenWhiskCompute({ endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, ...section }, options);
+  const b = new OpenWhiskCompute({ endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...section }, options);
   backends.push(b);
   return b;
 }
@@ -42,7 +45,7 @@ function nextIds(): { executorId: string; jobId: string } {
 const addSeven = (x: number): number => x + 7;
 
 beforeAll(async () => {
-  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 100_000 });
+  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 100_000, containerEnv: { TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir() } });
 });
 
 afterAll(async () => {
@@ -211,7 +214,7 @@ describe("ibm_cf with an IAM API key", () => {
   let bearerOw: OpenWhiskEmulator;
 
   beforeAll(async () => {
-    bearerOw = await startOpenWhiskEmulator({ bearerToken: "iam-token-1", invocationsPerMinute: 100_000 });
+    bearerOw = await startOpenWhiskEmulator({ bearerToken: "iam-token-1", invocationsPerMinute: 100_000, containerEnv: { TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir() } });
     iam = createServer((req, res) => {
       tokenRequests++;
       let body = "";
@@ -233,7 +236,7 @@ describe("ibm_cf with an IAM API key", () => {
 
   it("authenticates with a Bearer token from IAM, fetched once and reused", async () => {
     const b = new OpenWhiskCompute(
-      { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60 },
+      { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY },
       { ...FAST, section: "ibm_cf", iamTokenUrl: iamUrl },
     );
     backends.push(b);
@@ -261,7 +264,7 @@ describe("tswren runtime deploy|list|delete", () => {
     const saved = process.env["TSWREN_CONFIG"];
     process.env["TSWREN_CONFIG"] = JSON.stringify({
       tswren: { backend: "openwhisk" },
-      openwhisk: { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace },
+      openwhisk: { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, signing_key: TEST_SIGNING_KEY },
       localhost_storage: { storage_root: root },
     });
     try {

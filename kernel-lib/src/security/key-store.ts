@@ -101,3 +101,40 @@ export function ensureSigningKey(backend: string, section: Record<string, unknow
   }
   return { ...asKey(readKeyFile(file) ?? "", file), created: true };
 }
+
+/**
+ * A compute backend's signing key, looked up once: {@link DeploymentKey.current} for invoking
+ * (error when none is configured), {@link DeploymentKey.forDeploy} when the backend deploys its
+ * runtime (generates and stores one when none is configured).
+ */
+export class DeploymentKey {
+  private found: FoundKey | undefined;
+
+  /**
+   * @param backend - compute backend name (key file name, messages)
+   * @param section - the backend's config section
+   */
+  constructor(
+    private readonly backend: string,
+    private readonly section: Record<string, unknown>,
+  ) {
+    this.found = findSigningKey(backend, section);
+  }
+
+  /** The key to sign with. @throws TswrenError `TSWREN_SIGNING_KEY` when none is configured */
+  current(): SigningKey {
+    this.found ??= findSigningKey(this.backend, this.section);
+    return this.found?.key ?? clientSigningKey(this.backend, this.section);
+  }
+
+  /** The key to deploy a runtime with, generated (and kept in the key file) when missing. */
+  forDeploy(): FoundKey {
+    this.found = ensureSigningKey(this.backend, this.section);
+    return this.found;
+  }
+
+  /** Where the key is kept (config key, env variable or file); never the key itself. */
+  source(): string | undefined {
+    return this.found?.source;
+  }
+}
