@@ -9,6 +9,12 @@
 //                         package.json whose `main` is `action.js`
 // - action-proxy.mjs      the OpenWhisk action proxy (/init + /run), one file
 // - http-server.mjs       the Knative / Code Engine / Cloud Run HTTP server, one file
+// - aws-lambda.mjs        the AWS Lambda handler (ESM, one file with everything inside, the Lambda
+//                         client included for the remote invoker)
+// - aws-lambda.zip        the `nodejs20.x` function's code: that file as `index.mjs` (handler
+//                         `index.handler`)
+// - aws-lambda-ric.mjs    the small Lambda Runtime API client (the managed runtime's part; the
+//                         test router runs it under AWS's Runtime Interface Emulator)
 import { build } from "esbuild";
 import { zipSync } from "fflate";
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -30,11 +36,12 @@ await Promise.all([
   build({ ...common, entryPoints: { action: entry("action") }, format: "cjs", outExtension: { ".js": ".cjs" }, sourcemap: false }),
   build({
     ...common,
-    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server") },
+    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server"), "aws-lambda-ric": entry("aws-lambda-ric") },
     format: "esm",
     outExtension: { ".js": ".mjs" },
     banner: { js: requireShim },
   }),
+  build({ ...common, entryPoints: { "aws-lambda": entry("aws-lambda") }, format: "esm", outExtension: { ".js": ".mjs" }, banner: { js: requireShim }, sourcemap: false }),
 ]);
 
 const { version } = JSON.parse(await readFile(path.join(here, "../kernel-lib/package.json"), "utf8"));
@@ -47,10 +54,12 @@ const zip = zipSync(
   { level: 9 },
 );
 await writeFile(path.join(out, "openwhisk-action.zip"), zip);
+const lambdaZip = zipSync({ "index.mjs": new Uint8Array(await readFile(path.join(out, "aws-lambda.mjs"))) }, { level: 9 });
+await writeFile(path.join(out, "aws-lambda.zip"), lambdaZip);
 
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 const bundleBytes = (await stat(path.join(out, "action.cjs"))).size;
-console.log(`runtime: action bundle ${mb(bundleBytes)}, openwhisk-action.zip ${mb(zip.length)} (OpenWhisk code limit ${mb(ACTION_CODE_LIMIT_BYTES)})`);
+console.log(`runtime: action bundle ${mb(bundleBytes)}, openwhisk-action.zip ${mb(zip.length)} (OpenWhisk code limit ${mb(ACTION_CODE_LIMIT_BYTES)}), aws-lambda.zip ${mb(lambdaZip.length)}`);
 if (zip.length > ACTION_CODE_LIMIT_BYTES / 4) throw new Error(`openwhisk-action.zip is ${mb(zip.length)}: too close to OpenWhisk's code limit`);
 
 const target = path.join(here, "../kernel-lib/dist/runtime");

@@ -1,8 +1,8 @@
 /**
  * CLI commands for the serverless runtime and for function logs:
- * `tswren runtime deploy|list|delete [--memory N]` manage the runtime actions of the configured
- * OpenWhisk / IBM Cloud Functions backend (`runtime list` also shows a Knative service's
- * versions), and `tswren logs <executorId-jobId>` prints each call's logs from its `status.json`.
+ * `tswren runtime deploy|list|delete [--memory N]` manage the runtime of the configured backend
+ * through its runtime capabilities (OpenWhisk / IBM Cloud Functions actions; `runtime list` also
+ * shows a Knative service's versions), and `tswren logs <executorId-jobId>` prints each call's logs from its `status.json`.
  */
 import type { Command } from "commander";
 import { loadConfig } from "./config/index.js";
@@ -10,7 +10,9 @@ import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import { decodeStatus } from "./protocol.js";
 import type { CallStatus } from "./protocol.js";
-import { createStorageBackend } from "./storage/registry.js";
+import type { ComputeBackend } from "./compute/backend.js";
+import { createSelectedCompute } from "./compute/registry.js";
+import { createSelectedStorage } from "./storage/registry.js";
 import * as keys from "./storage/keys.js";
 
 type Print = (line: string) => void;
@@ -21,10 +23,6 @@ export interface RuntimeCommandOptions {
   memory?: string;
   /** Compute backend (default: `tswren.backend` from the config). */
   backend?: string;
-}
-
-function sections(config: TswrenConfig): Record<string, Record<string, unknown>> {
-  return config as unknown as Record<string, Record<string, unknown>>;
 }
 
 function parseMemory(memory: string | undefined): number | undefined {
@@ -40,55 +38,39 @@ function loadFor(backend: string | undefined): TswrenConfig {
   return loadConfig(backend !== undefined ? { overrides: { tswren: { backend } } } : {});
 }
 
-/** `tswren runtime list` on Knative: the service's versions from `GET /metadata`. */
-async function knativeMetadata(print: Print, url: string): Promise<void> {
-  const target = new URL("metadata", url.endsWith("/") ? url : `${url}/`);
-  let text: string;
-  try {
-    const res = await fetch(target, { signal: AbortSignal.timeout(30_000) });
-    text = await res.text();
-    if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
-  } catch (err) {
-    throw new TswrenError(ErrorCodes.COMPUTE_UNREACHABLE, `cannot read ${target.href} (${err instanceof Error ? err.message : String(err)}); check knative.url`);
+/** The error for a backend without the capability a `runtime` subcommand needs. */
+function notSupported(what: string, backend: string): TswrenError {
+  const verb = what === "list" ? "lists its tswren runtime" : "deploys its tswren runtime";
+  return new TswrenError(
+    ErrorCodes.BAD_OPTION,
+    `tswren runtime ${what} needs a backend that ${verb}, but the backend is ${backend}, which does not (docs/backends/${backend}.md says how its runtime is set up); set tswren.backend or pass --backend openwhisk`,
+  );
+}
+
+/** Run one `runtime` subcommand on a backend's runtime capabilities. */
+async function runOn(compute: ComputeBackend, what: "deploy" | "list" | "delete", memoryMb: number | undefined): Promise<string[]> {
+  const { runtimeList, runtimeDeploy } = compute.capabilities;
+  if (what === "list") {
+    if (runtimeList === undefined) throw notSupported(what, compute.name);
+    return runtimeList.list();
   }
-  print(`knative service ${url}: ${text.trim()}`);
+  if (runtimeDeploy === undefined) throw notSupported(what, compute.name);
+  return what === "deploy" ? [await runtimeDeploy.deploy(memoryMb)] : runtimeDeploy.remove(memoryMb);
 }
 
 /**
- * `tswren runtime deploy|list|delete`: manage the runtime actions (one per memory size) of the
- * configured `openwhisk` or `ibm_cf` backend.
- * @throws TswrenError `TSWREN_BAD_OPTION` for a backend without deployable runtime or a bad
+ * `tswren runtime deploy|list|delete`: manage the runtime of the configured backend, through its
+ * `runtimeDeploy` / `runtimeList` capabilities (the runtime actions of `openwhisk` and `ibm_cf`,
+ * the versions of a Knative service).
+ * @throws TswrenError `TSWREN_BAD_OPTION` for a backend without the capability or a bad
  *   `--memory`, and the backend's compute errors
  */
 export async function runtimeCommand(what: "deploy" | "list" | "delete", print: Print, options: RuntimeCommandOptions): Promise<void> {
   const memoryMb = parseMemory(options.memory);
   const config = loadFor(options.backend);
-  const backend = config.tswren.backend;
-  if (backend === "knative" && what === "list") {
-    await knativeMetadata(print, String(sections(config)["knative"]?.["url"]));
-    return;
-  }
-  if (backend !== "openwhisk" && backend !== "ibm_cf") {
-    const hint = backend === "knative" ? "; a Knative service is deployed with kn or kubectl (see docs/backends/knative.md)" : "";
-    throw new TswrenError(ErrorCodes.BAD_OPTION, `tswren runtime ${what} works with the openwhisk and ibm_cf backends, but the backend is ${backend}${hint}; set tswren.backend or pass --backend openwhisk`);
-  }
-  const { OpenWhiskCompute } = await import("./compute/openwhisk/index.js");
-  const compute = new OpenWhiskCompute(sections(config)[backend] ?? {}, { section: backend });
-  const where = `${compute.settings.endpoint} (namespace ${compute.settings.namespace})`;
+  const compute = await createSelectedCompute(config);
   try {
-    if (what === "deploy") {
-      const mb = memoryMb ?? compute.settings.memoryMb;
-      const deployed = await compute.runtime.deploy(mb);
-      print(`deployed ${deployed.action} (tswren ${deployed.tswrenVersion ?? "?"}, nodejs:20, ${mb} MB, timeout ${compute.settings.timeoutS} s) at ${where}`);
-    } else if (what === "list") {
-      const found = await compute.runtime.list();
-      if (found.length === 0) print(`no tswren runtime deployed at ${where}`);
-      for (const r of found) print(`${r.action}\t${r.memoryMb ?? "?"} MB\ttswren ${r.tswrenVersion ?? "unknown"}`);
-    } else {
-      const deleted = await compute.runtime.remove(memoryMb);
-      if (deleted.length === 0) print(`nothing to delete at ${where}`);
-      for (const action of deleted) print(`deleted ${action}`);
-    }
+    for (const line of await runOn(compute, what, memoryMb)) print(line);
   } finally {
     await compute.close();
   }
@@ -118,7 +100,7 @@ export async function logsCommand(job: string, print: Print, options: { call?: s
   const { executorId, jobId } = parseJobRef(job);
   const config = loadConfig();
   const t = config.tswren;
-  const storage = await createStorageBackend(t.storage, sections(config)[t.storage === "localhost" ? "localhost_storage" : t.storage] ?? {});
+  const storage = await createSelectedStorage(config);
   try {
     const prefix = keys.jobPrefix(t.storage_prefix, executorId, jobId);
     const found = (await storage.list(t.storage_bucket, prefix)).filter((o) => o.key.endsWith("/status.json")).map((o) => o.key).sort();

@@ -11,7 +11,7 @@ import { installKernelSpec } from "./notebook/kernelspec.js";
 import { loadConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import { FunctionExecutor } from "./executor.js";
-import { createStorageBackend } from "./storage/registry.js";
+import { createSelectedStorage } from "./storage/registry.js";
 import { TSWREN_VERSION } from "./version.js";
 
 type Print = (line: string) => void;
@@ -38,8 +38,7 @@ export async function hello(print: Print, options: { backend?: string }): Promis
 export async function clean(print: Print): Promise<void> {
   const config = loadConfig();
   const t = config.tswren;
-  const section = t.storage === "localhost" ? "localhost_storage" : t.storage;
-  const storage = await createStorageBackend(t.storage, (config as unknown as Record<string, Record<string, unknown>>)[section] ?? {});
+  const storage = await createSelectedStorage(config);
   try {
     if (!(await storage.bucketExists(t.storage_bucket))) {
       print(`nothing to clean: bucket ${t.storage_bucket} does not exist`);

@@ -4,7 +4,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { ComputeBackend, StagedPayload } from "./compute/backend.js";
-import { createComputeBackend } from "./compute/registry.js";
+import { createSelectedCompute } from "./compute/registry.js";
+import { computeSection, storageSection } from "./config/sections.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import { ResponseFuture, type JobSubmitState } from "./future.js";
@@ -21,7 +22,7 @@ import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./prot
 import { deserializeValue } from "./serialize.js";
 import type { StorageBackend } from "./storage/backend.js";
 import * as keys from "./storage/keys.js";
-import { createStorageBackend } from "./storage/registry.js";
+import { createSelectedStorage } from "./storage/registry.js";
 import { TSWREN_VERSION } from "./version.js";
 
 /** Backends of a running executor, created on first use. */
@@ -106,9 +107,9 @@ export class ExecutorCore implements PollSink {
     return makeJobId(kind, this.counters[kind]++);
   }
 
-  /** Section of the selected compute backend. */
-  computeSection(): Record<string, unknown> {
-    return (this.config as unknown as Record<string, Record<string, unknown>>)[this.config.tswren.backend] ?? {};
+  /** The limits every compute backend's section declares, from the selected backend's section. */
+  computeLimits(): { runtime_memory: number; runtime_timeout: number } {
+    return computeSection(this.config, this.config.tswren.backend);
   }
 
   /** The backends, created and connected on first use. */
@@ -137,15 +138,13 @@ export class ExecutorCore implements PollSink {
 
   private async createBackends(): Promise<Backends> {
     const t = this.config.tswren;
-    const storageSection = t.storage === "localhost" ? "localhost_storage" : t.storage;
-    const storageConfig = (this.config as unknown as Record<string, Record<string, unknown>>)[storageSection] ?? {};
-    const storage = await createStorageBackend(t.storage, storageConfig);
-    const storageRef: StorageRef = { backend: t.storage, config: storageConfig, bucket: t.storage_bucket, prefix: t.storage_prefix };
+    const storage = await createSelectedStorage(this.config);
+    const storageRef: StorageRef = { backend: t.storage, config: { ...storageSection(this.config, t.storage) }, bucket: t.storage_bucket, prefix: t.storage_prefix };
     // The broker is checked (and the executor's queue declared) before anything is written or invoked.
     const rabbit = t.monitoring === "rabbitmq" ? await RabbitMonitor.connect(this.config.rabbitmq?.amqp_url ?? "", this.executorId, this, storage, storageRef) : null;
     try {
       await storage.ensureBucket(t.storage_bucket);
-      const compute = await createComputeBackend(t.backend, this.computeSection(), { retrySleepsS: t.retry_sleeps });
+      const compute = await createSelectedCompute(this.config, { retrySleepsS: t.retry_sleeps });
       const { monitors, poller } = this.monitorsFor(compute, storage, storageRef, rabbit);
       for (const m of monitors) m.start();
       return { compute, storage, storageRef, monitors, poller, rabbit };
@@ -161,7 +160,7 @@ export class ExecutorCore implements PollSink {
    * the workers' messages (and still takes calls the backend itself ended from its channel).
    */
   private monitorsFor(compute: ComputeBackend, storage: StorageBackend, storageRef: StorageRef, rabbit: RabbitMonitor | null): Pick<Backends, "monitors" | "poller"> {
-    const channel = compute.capabilities.directChannel;
+    const channel = compute.capabilities.events !== undefined;
     if (rabbit !== null) {
       return { monitors: channel ? [rabbit, new DirectMonitor(compute, this.executorId, this, true)] : [rabbit], poller: rabbit.fallback };
     }
@@ -172,10 +171,26 @@ export class ExecutorCore implements PollSink {
     return { monitors, poller };
   }
 
+  /**
+   * Upload a content-addressed object (function bundle, module) unless it is already there. One
+   * uploaded earlier is checked with a HEAD: job data deleted under a live executor (`tswren
+   * clean` from another shell, a lifecycle rule) is uploaded again instead of failing every
+   * later job with "no object".
+   */
   private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
-    if (this.uploaded.has(key)) return;
+    if (this.uploaded.has(key) && (await this.stillStored(b, key))) return;
     await b.storage.put(b.storageRef.bucket, key, body);
     this.uploaded.add(key);
+  }
+
+  private async stillStored(b: Backends, key: string): Promise<boolean> {
+    try {
+      await b.storage.head(b.storageRef.bucket, key);
+      return true;
+    } catch (err) {
+      if (err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY) return false;
+      throw err;
+    }
   }
 
   /** Upload what a job needs, create its futures and invoke its calls. */
@@ -188,9 +203,11 @@ export class ExecutorCore implements PollSink {
     const b = await this.backends();
     this.assertOpen();
     const { prefix, bucket } = b.storageRef;
-    await Promise.all(req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)));
     const funcKey = keys.funcKey(prefix, this.executorId, req.captured.hash);
-    await this.upload(b, funcKey, req.captured.bundleBytes);
+    await Promise.all([
+      ...req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
+      this.upload(b, funcKey, req.captured.bundleBytes),
+    ]);
     const dataKey = req.blob === null ? null : keys.dataKey(prefix, this.executorId, jobId);
     if (req.blob !== null && dataKey !== null) await b.storage.put(bucket, dataKey, req.blob);
     const base: JobRecord["base"] = {
@@ -214,7 +231,7 @@ export class ExecutorCore implements PollSink {
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
     if (futures.length > 0) this.activeJobs.add(jobId);
-    const remote = req.remoteInvoker ?? b.compute.remoteInvokerByDefault ?? false;
+    const remote = req.remoteInvoker ?? b.compute.capabilities.remoteInvoke?.byDefault ?? false;
     if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
     await this.invoke(b, base, req.calls, futures, remote);
     return futures;
@@ -337,7 +354,7 @@ export class ExecutorCore implements PollSink {
   /**
    * Cancel calls of this executor that have not ended: their futures end at once as `cancelled`
    * (`TSWREN_CANCELLED`), calls not started are dropped and running ones stopped where the
-   * backend can (`cancelPending` / `cancelRunning`); `getResult()` without futures skips them
+   * backend can (its `cancelPending` / `cancelRunning` capabilities); `getResult()` without futures skips them
    * from now on. The executor stays usable.
    */
   cancelCalls(futures: readonly ResponseFuture[], reason: string): void {
@@ -353,8 +370,8 @@ export class ExecutorCore implements PollSink {
     if (jobIds.size === 0) return;
     void this.startedBackends().then((b) => {
       for (const jobId of jobIds) {
-        b?.compute.cancelPending?.(this.executorId, jobId);
-        b?.compute.cancelRunning?.(this.executorId, jobId);
+        b?.compute.capabilities.cancelPending?.cancel(this.executorId, jobId);
+        b?.compute.capabilities.cancelRunning?.cancel(this.executorId, jobId);
       }
     });
   }
@@ -396,7 +413,9 @@ export class ExecutorCore implements PollSink {
     await Promise.allSettled(this.submissions.map((s) => s.futures));
     const b = await this.startedBackends();
     if (b === null) return;
-    b.compute.cancelPending?.(this.executorId);
+    b.compute.capabilities.cancelPending?.cancel(this.executorId);
+    // Running calls are stopped too (their workers replaced); other executors' calls go on.
+    b.compute.capabilities.cancelRunning?.cancel(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     await Promise.all(b.monitors.map(async (m) => m.stop()));
     if (this.config.tswren.data_cleaner) await this.clean();

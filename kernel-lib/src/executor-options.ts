@@ -1,5 +1,6 @@
 /** Options of `functionExecutor()`, validated at the boundary and mapped onto config sections. */
 import { closestName } from "./config/suggest.js";
+import type { ConfigSources } from "./config/types.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 
 /** Options of an executor; they override the config file and the `config` object. */
@@ -47,24 +48,28 @@ export function validateExecutorOptions(options: unknown): asserts options is Ex
   }
 }
 
-/** Map executor options onto `{ section: { key: value } }` overrides for `loadConfig`. */
-export function executorOverrides(o: ExecutorOptions): Record<string, Record<string, unknown>> {
-  const configured = (o.config?.["tswren"] as Record<string, unknown> | undefined)?.["backend"];
-  const backend = o.backend ?? (typeof configured === "string" ? configured : "localhost");
-  const out: Record<string, Record<string, unknown>> = {
-    tswren: {
-      backend: o.backend,
-      storage: o.storage,
-      retries: o.retries,
-      storage_bucket: o.storageBucket,
-      storage_prefix: o.storagePrefix,
-      data_cleaner: o.dataCleaner,
-      monitoring: o.monitoring,
+/**
+ * Map executor options onto config sources: `{ section: { key: value } }` overrides of the
+ * `tswren` section, and the options of whichever compute backend is selected once every source
+ * merged (`runtimeMemory`, `timeout`, `workers`).
+ */
+export function executorSources(o: ExecutorOptions): Pick<ConfigSources, "overrides" | "backendOptions"> {
+  return {
+    overrides: {
+      tswren: {
+        backend: o.backend,
+        storage: o.storage,
+        retries: o.retries,
+        storage_bucket: o.storageBucket,
+        storage_prefix: o.storagePrefix,
+        data_cleaner: o.dataCleaner,
+        monitoring: o.monitoring,
+      },
+    },
+    backendOptions: {
+      ...(o.runtimeMemory !== undefined ? { runtimeMemory: o.runtimeMemory } : {}),
+      ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+      ...(o.workers !== undefined ? { workers: o.workers } : {}),
     },
   };
-  const section: Record<string, unknown> = { runtime_memory: o.runtimeMemory, runtime_timeout: o.timeout };
-  if (backend === "localhost") section["worker_processes"] = o.workers;
-  else section["max_workers"] = o.workers;
-  out[backend] = section;
-  return out;
 }

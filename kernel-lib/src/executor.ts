@@ -15,7 +15,7 @@ import { validateCallOptions, type CallOptions, type MapReduceOptions } from "./
 import { reduceCalls } from "./job/reduce.js";
 import { prepareInputs } from "./job/prepare.js";
 import { serializeValue } from "./serialize.js";
-import { executorOverrides, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
+import { executorSources, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
 import { collectResults, type GetResultOptions } from "./results.js";
 import { Storage } from "./storage/storage.js";
 import { waitFutures, type WaitOptions } from "./wait.js";
@@ -49,7 +49,7 @@ export class FunctionExecutor {
     validateExecutorOptions(options);
     const config = loadConfig({
       ...(options.config !== undefined ? { config: options.config } : {}),
-      overrides: executorOverrides(options),
+      ...executorSources(options),
     });
     this.core = new ExecutorCore(newExecutorId(), config);
   }
@@ -136,11 +136,11 @@ export class FunctionExecutor {
   }
 
   private limits(opts: CallOptions): { timeoutMs: number; memoryMb: number; retries: number; extraEnv: Record<string, string> } {
-    const section = this.core.computeSection();
-    const timeoutS = opts.timeout ?? Number(section["runtime_timeout"] ?? 600);
+    const section = this.core.computeLimits();
+    const timeoutS = opts.timeout ?? section.runtime_timeout;
     return {
       timeoutMs: Math.round(timeoutS * 1000),
-      memoryMb: opts.runtimeMemory ?? Number(section["runtime_memory"] ?? 1024),
+      memoryMb: opts.runtimeMemory ?? section.runtime_memory,
       retries: opts.retries ?? this.core.config.tswren.retries,
       extraEnv: opts.extraEnv ?? {},
     };

@@ -22,7 +22,7 @@ export { CloudObject } from "./data/cloud-object.js";
 export type { FutureState } from "./future.js";
 export type { CallStats } from "./protocol.js";
 export { Storage } from "./storage/storage.js";
-export type { CloudObjectRef } from "./storage/storage.js";
+export type { BucketInfo, CloudObjectRef } from "./storage/storage.js";
 export type { ObjectInfo, ByteRange } from "./storage/backend.js";
 export { TswrenError, RemoteFunctionError, ErrorCodes } from "./errors.js";
 export type { ErrorCode } from "./errors.js";

@@ -47,6 +47,8 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export { ASYNC_PAYLOAD_LIMIT_BYTES, isPayloadRef } from "./compute/aws-lambda/events.js";
+export type { LambdaPayloadRef } from "./compute/aws-lambda/events.js";
 export {
   SigningKey,
   signPayload,

@@ -18,8 +18,9 @@ export async function invokeCalls(
   options: { remote?: boolean; staged?: StagedPayload } = {},
 ): Promise<void> {
   const size = compute.callsPerInvocation ?? 1;
-  if (usesRemoteInvoker(compute, calls.length, options.remote === true) && compute.invokeRemote !== undefined) {
-    await compute.invokeRemote({ ...base, calls }, size, options.staged);
+  const remoteInvoke = compute.capabilities.remoteInvoke;
+  if (remoteInvoke !== undefined && usesRemoteInvoker(compute, calls.length, options.remote === true)) {
+    await remoteInvoke.invoke({ ...base, calls }, size, options.staged);
     return;
   }
   const invocations: Promise<unknown>[] = [];
@@ -36,5 +37,5 @@ export async function invokeCalls(
  * @param remote - the job asked for the remote invoker
  */
 export function usesRemoteInvoker(compute: ComputeBackend, calls: number, remote: boolean): boolean {
-  return remote && compute.capabilities.remoteInvoker && compute.invokeRemote !== undefined && calls > (compute.callsPerInvocation ?? 1);
+  return remote && compute.capabilities.remoteInvoke !== undefined && calls > (compute.callsPerInvocation ?? 1);
 }

@@ -316,7 +316,12 @@ export type WorkerMessage =
   | { type: "ready"; workerId: string }
   | { type: "status"; status: CallStatus }
   /** The worker will exit after this message and runs nothing more (calls sent to it were not started). */
-  | { type: "retiring"; reason: string };
+  | { type: "retiring"; reason: string }
+  /**
+   * An error escaped a call's code outside its flow (a timer or promise it left behind, or one
+   * outside any call); it failed no other call, and the worker retires. `text` names the call.
+   */
+  | { type: "fault"; call: { executorId: string; jobId: string; callId: string } | null; text: string };
 
 /** Messages from the pool to a local worker process. */
 export type HostMessage = { type: "invoke"; payload: InvocationPayload } | { type: "shutdown" };

@@ -34,6 +34,7 @@ import { captureLogs } from "./log-capture.js";
 import { readReduceInput } from "./reduce-input.js";
 import { storageFor } from "./storage-cache.js";
 import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
+import { newCallScope, runInScope } from "./fault-guard.js";
 
 /** What the handler tells its entry point while calls run. */
 export interface HandlerHooks {
@@ -102,6 +103,18 @@ function applyEnv(extraEnv: Record<string, string>): () => void {
   };
 }
 
+function callContext(payload: InvocationPayload, call: CallSpec, storage: StorageBackend, signal: AbortSignal): CallContext {
+  return {
+    id: Number.parseInt(call.callId, 10),
+    callId: call.callId,
+    jobId: payload.jobId,
+    executorId: payload.executorId,
+    attempt: call.attempt,
+    storage: new Storage(storage, payload.storage.bucket, { prefix: payload.storage.prefix, executorId: payload.executorId }),
+    signal,
+  };
+}
+
 /** Run one call of an invocation and write its status; never throws for user-code failures. */
 export async function runCall(payload: InvocationPayload, call: CallSpec, hooks: HandlerHooks): Promise<CallStatus> {
   const { status, storage } = await executeCall(payload, call, hooks);
@@ -124,32 +137,29 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
   const restoreEnv = applyEnv(payload.extraEnv);
   const logs = captureLogs(hooks.passThroughLogs ?? false);
   let outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo };
+  // Everything the call starts (timers, promises) runs in its scope: their faults stay its own.
+  const scope = newCallScope({ executorId: payload.executorId, jobId: payload.jobId, callId: call.callId });
   try {
     await hooks.beforeCall?.(call, storage, stats.workerStartMs as number);
-    const fn = await loadFunction(storage, payload);
-    const item = await readInput(storage, payload, call, abort.signal);
-    const ctx: CallContext = {
-      id: Number.parseInt(call.callId, 10),
-      callId: call.callId,
-      jobId: payload.jobId,
-      executorId: payload.executorId,
-      attempt: call.attempt,
-      storage: new Storage(storage, payload.storage.bucket, { prefix: payload.storage.prefix, executorId: payload.executorId }),
-      signal: abort.signal,
-    };
-    stats.workerFuncStartMs = Date.now();
-    let value: unknown;
-    try {
-      value = await logs.run(() => withExitGuard(() => fn(item, ctx)));
-    } finally {
-      stats.workerFuncEndMs = Date.now();
-    }
+    const value = await logs.run(() => runInScope(scope, async () => {
+      const fn = await loadFunction(storage, payload);
+      const item = await readInput(storage, payload, call, abort.signal);
+      const ctx = callContext(payload, call, storage, abort.signal);
+      stats.workerFuncStartMs = Date.now();
+      try {
+        return await withExitGuard(() => fn(item, ctx));
+      } finally {
+        stats.workerFuncEndMs = Date.now();
+      }
+    }));
+    scope.ended = true;
     outcome = { ok: true, result: await storeResult(storage, payload, call, value) };
   } catch (err) {
     outcome = { ok: false, error: errorInfo(err) };
     stats.workerFuncStartMs ??= Date.now();
     stats.workerFuncEndMs ??= stats.workerFuncStartMs;
   } finally {
+    scope.ended = true;
     clearTimeout(timer);
     restoreEnv();
   }

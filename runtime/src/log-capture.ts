@@ -69,6 +69,16 @@ function restoreStreams(): void {
 }
 
 /**
+ * Write to the process's real stderr, past any active capture (for the runtime's own reports,
+ * which belong to no running call).
+ */
+export function writeRealStderr(text: string): void {
+  const original = originals?.find(([stream]) => stream === process.stderr)?.[1];
+  if (original === undefined) process.stderr.write(text);
+  else (original as (...a: unknown[]) => boolean).call(process.stderr, text);
+}
+
+/**
  * Start capturing stdout and stderr writes of this process.
  * @param passThrough - also write to the real streams (useful where the platform keeps logs)
  * @returns the capture; call `stop()` exactly once

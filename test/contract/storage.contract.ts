@@ -2,6 +2,8 @@
  * The storage contract: every StorageBackend runs this same suite (localhost storage, MinIO, ...).
  * `skips` maps a test name to the reason it does not apply to a backend.
  */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { StorageBackend } from "../../kernel-lib/src/storage/backend.js";
@@ -13,6 +15,16 @@ export interface StorageFixture {
   bucket: string;
   /** Called once after the suite. */
   dispose(): Promise<void>;
+}
+
+/** `total` bytes of a repeating pattern, in chunks of `chunkBytes` (not aligned to any part size). */
+function* patternChunks(total: number, chunkBytes: number): Generator<Buffer> {
+  for (let offset = 0; offset < total; offset += chunkBytes) {
+    const n = Math.min(chunkBytes, total - offset);
+    const chunk = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) chunk[i] = (offset + i) % 251;
+    yield chunk;
+  }
 }
 
 const LITHOPS_PREFIX_KEYS = ["p/foo/baz", "p/foo/bar/baz", "p/foo_bar/baz", "p/foo_baz", "p/bar", "p/bar_baz"];
@@ -108,6 +120,37 @@ export function storageContract(name: string, create: () => Promise<StorageFixtu
       await s.delete(bucket, "d/never-there");
       await s.deleteMany(bucket, ["d/2", "d/x/4", "d/nope"]);
       expect((await s.list(bucket, "d/")).map((o) => o.key)).toEqual(["d/3"]);
+    });
+
+    test("headBucket names an existing bucket; a missing one is TSWREN_NO_SUCH_BUCKET", async () => {
+      const client = new Storage(s, bucket);
+      expect(await client.headBucket()).toEqual({ bucket, backend: s.name });
+      await expect(client.headBucket("tswren-no-such-bucket-x")).rejects.toMatchObject({ code: "TSWREN_NO_SUCH_BUCKET" });
+    });
+
+    test("put from a Readable of unknown length stores it whole (20 MiB: several multipart parts on S3)", async () => {
+      const client = new Storage(s, bucket);
+      const chunks = (): Generator<Buffer> => patternChunks(20 * 1024 * 1024 + 123, 300_007);
+      await client.put("m/streamed", Readable.from(chunks()));
+      const expected = createHash("sha256");
+      for (const c of chunks()) expected.update(c);
+      const stored = await client.get("m/streamed");
+      expect(stored.length).toBe(20 * 1024 * 1024 + 123);
+      expect(createHash("sha256").update(stored).digest("hex")).toBe(expected.digest("hex"));
+      await client.put("m/small", Readable.from([Buffer.from("tiny "), "stream"]));
+      expect((await client.get("m/small")).toString()).toBe("tiny stream");
+      await client.put("m/empty", Readable.from([]));
+      expect((await client.head("m/empty")).size).toBe(0);
+    });
+
+    test("put from a Readable that fails part-way rejects and leaves no object", async () => {
+      const client = new Storage(s, bucket);
+      async function* failing(): AsyncGenerator<Buffer> {
+        yield* patternChunks(9 * 1024 * 1024, 1 << 20);
+        throw new Error("the source broke");
+      }
+      await expect(client.put("m/broken", Readable.from(failing()))).rejects.toThrow(/the source broke/);
+      await expect(client.head("m/broken")).rejects.toMatchObject({ code: "TSWREN_NO_SUCH_KEY" });
     });
 
     test("the Storage client wraps the backend with a default bucket", async () => {

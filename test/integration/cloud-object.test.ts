@@ -37,6 +37,12 @@ async function partLines(spec: PartSpec, storage: StorageBackend, method: Method
   return (text.endsWith("\n") ? text.slice(0, -1) : text).split("\n").map((l) => l.replace(/\r$/, ""));
 }
 
+async function collect<T>(source: AsyncIterable<unknown>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of source) out.push(x as T);
+  return out;
+}
+
 /** Every part's lines, per part, and the concatenated text of all parts. */
 async function readAll(specs: PartSpec[], storage: StorageBackend, method: Method): Promise<string[][]> {
   return Promise.all(specs.map((s) => partLines(s, storage, method)));
@@ -67,7 +73,8 @@ function recording(inner: StorageBackend, ranges: Array<ByteRange | undefined>):
 
 /**
  * An http server on 127.0.0.1: /r/* ranges, /p/* no ranges, /h/* refuses HEAD, /l/* claims ranges
- * but ignores them, /n/* sends no length.
+ * but ignores them, /n/* sends no length, /x/* advertises size and ranges but answers every ranged
+ * GET with 416.
  */
 class TestServer {
   readonly files = new Map<string, Buffer>();
@@ -96,14 +103,14 @@ class TestServer {
     if (body === undefined) return void res.writeHead(404).end();
     if (req.method === "HEAD" && mode === "h") return void res.writeHead(405).end();
     if (mode === "n") return void res.writeHead(200, { "accept-ranges": "bytes", "transfer-encoding": "chunked" }).end(req.method === "HEAD" ? undefined : body);
-    const advertise = mode === "r" || mode === "l" || mode === "h";
+    const advertise = mode === "r" || mode === "l" || mode === "h" || mode === "x";
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     if (m === null || mode === "p" || mode === "l") {
       res.writeHead(200, { "content-length": body.length, ...(advertise ? { "accept-ranges": "bytes" } : {}) });
       return void res.end(req.method === "HEAD" ? undefined : body);
     }
     const start = Number(m[1]);
-    if (start >= body.length) return void res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
+    if (start >= body.length || mode === "x") return void res.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
     const end = Math.min(body.length - 1, m[2] === "" ? body.length - 1 : Number(m[2]));
     res.writeHead(206, { "content-range": `bytes ${start}-${end}/${body.length}`, "content-length": end - start + 1, "accept-ranges": "bytes" });
     res.end(body.subarray(start, end + 1));
@@ -230,6 +237,30 @@ describe("CloudObject over storage", () => {
   });
 });
 
+describe("lineAligned: false (exact byte ranges, Lithops' obj_newline = None)", () => {
+  it.each(["s3://data/abcde.txt", "FILE"])("gives each part exactly its byte range, whichever read method (%s)", async (src) => {
+    const specs = await parts(src === "FILE" ? path.join(root, "abcde.txt") : src, { chunkSize: 3, lineAligned: false });
+    expect(specs.map((p) => [p.start, p.end, p.lineAligned])).toEqual([[0, 3, false], [3, 6, false], [6, 9, false]]);
+    expect(await Promise.all(specs.map((p) => openPart(p, storage).text()))).toEqual(["a\nb", "\nc\n", "d\ne"]);
+    const streamed = await Promise.all(specs.map(async (p) => Buffer.concat(await collect<Buffer>(await openPart(p, storage).stream())).toString()));
+    expect(streamed).toEqual(["a\nb", "\nc\n", "d\ne"]);
+    expect(await Promise.all(specs.map(async (p) => collect<string>(openPart(p, storage).lines())))).toEqual([["a", "b"], ["", "c"], ["d", "e"]]);
+    expect(openPart(specs[0], storage).exact).toBe(true);
+  });
+
+  it("splits 1000 lines into byte ranges that concatenate to the object, cutting lines where they fall", async () => {
+    const specs = await parts("s3://data/lines.txt", { chunkNumber: 7, lineAligned: false });
+    const texts = await Promise.all(specs.map((p) => openPart(p, storage).text()));
+    expect(texts.map((t) => t.length)).toEqual(specs.map((p) => p.end - p.start));
+    expect(texts.join("")).toBe(THOUSAND_LINES);
+    expect(texts.some((t) => !t.endsWith("\n"))).toBe(true);
+  });
+
+  it("rejects a lineAligned that is not a boolean before reading anything", async () => {
+    await expect(parts("s3://data/lines.txt", { chunkSize: 10, lineAligned: "no" as unknown as boolean })).rejects.toMatchObject({ code: "TSWREN_BAD_OPTION" });
+  });
+});
+
 describe("CloudObject over local files", () => {
   it("reads parts of local files with line integrity and exposes the path", async () => {
     const specs = await parts([path.join(root, "lines.txt"), path.join(root, "abcde.txt")], { chunkSize: 1005 });
@@ -289,6 +320,21 @@ describe("CloudObject over http", () => {
     const specs = await parts([`${server.base}/r/nofinal.txt`, `${server.base}/p/abcde.txt`], { chunkSize: 3 });
     expect(specs.map((s) => [s.objectIndex, s.part, s.totalParts])).toEqual([[0, 1, 5], [0, 2, 5], [0, 3, 5], [0, 4, 5], [0, 5, 5], [1, 1, 1]]);
     expect((await readAll(specs, storage, "bytes")).flat()).toEqual(["one", "two", "three", "a", "b", "c", "d", "e"]);
+  });
+
+  it("a ranged GET answered 416 inside the size the server advertised is TSWREN_HTTP, not an empty part", async () => {
+    const specs = await parts(`${server.base}/x/lines.txt`, { chunkSize: 1000 });
+    expect(specs).toHaveLength(10);
+    for (const method of METHODS) {
+      await expect(partLines(specs[3], storage, method)).rejects.toMatchObject({ code: "TSWREN_HTTP", message: expect.stringMatching(/416.*10000 bytes/) });
+    }
+    const exact = await parts(`${server.base}/x/lines.txt`, { chunkSize: 1000, lineAligned: false });
+    await expect(openPart(exact[0], storage).text()).rejects.toMatchObject({ code: "TSWREN_HTTP" });
+  });
+
+  it("reads exact byte ranges of a URL with lineAligned: false", async () => {
+    const specs = await parts(`${server.base}/r/abcde.txt`, { chunkSize: 3, lineAligned: false });
+    expect(await Promise.all(specs.map((p) => openPart(p, storage).text()))).toEqual(["a\nb", "\nc\n", "d\ne"]);
   });
 
   it("makes one whole part of a URL whose server sends no length", async () => {

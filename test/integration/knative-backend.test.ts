@@ -12,6 +12,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComputeEvent } from "../../kernel-lib/src/compute/backend.js";
 import { KnativeCompute } from "../../kernel-lib/src/compute/knative.js";
+import { validateSection } from "../../kernel-lib/src/config/validate.js";
 import { ErrorCodes } from "../../kernel-lib/src/errors.js";
 import { encodeStatus, PROTOCOL_VERSION, type CallStatus } from "../../kernel-lib/src/protocol.js";
 import { deserializeValue } from "../../kernel-lib/src/serialize.js";
@@ -33,7 +34,7 @@ function nextIds(): { executorId: string; jobId: string } {
 }
 
 function knative(config: Record<string, unknown>): KnativeCompute {
-  const b = new KnativeCompute({ runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...config }, { attempts: 3, retryBaseMs: 10 });
+  const b = new KnativeCompute(validateSection("knative", { runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...config }, "test"), { attempts: 3, retryBaseMs: 10 });
   backends.push(b);
   return b;
 }
@@ -73,7 +74,8 @@ afterAll(async () => {
 describe("Knative backend on the runtime's HTTP server", () => {
   it("runs each call as a POST and delivers its status on the direct channel", async () => {
     const b = knative({ url });
-    expect(b.capabilities).toEqual({ directChannel: true, reportsEveryCall: false, remoteInvoker: false });
+    expect(Object.keys(b.capabilities).sort()).toEqual(["events", "reportsEveryCall", "runtimeList"]);
+    expect(b.capabilities.reportsEveryCall).toBe(false);
     const job = await testJob(root, nextIds(), (x: number) => x * 2, [1, 2, 3]);
     const events = statusEvents(b, 3);
     await Promise.all(job.payload.calls.map((c) => b.invoke({ ...job.payload, calls: [c] })));

@@ -10,6 +10,7 @@ import openwhisk from "openwhisk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../kernel-lib/src/cli.js";
 import { OpenWhiskCompute, type OpenWhiskComputeOptions } from "../../kernel-lib/src/compute/openwhisk/index.js";
+import { validateSection } from "../../kernel-lib/src/config/validate.js";
 import { ErrorCodes } from "../../kernel-lib/src/errors.js";
 import { deserializeValue } from "../../kernel-lib/src/serialize.js";
 import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
@@ -29,7 +30,8 @@ const backends: OpenWhiskCompute[] = [];
 let jobs = 0;
 
 function backend(section: Record<string, unknown> = {}, options: OpenWhiskComputeOptions = FAST): OpenWhiskCompute {
-  const b = new OpenWhiskCompute({ endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...section }, options);
+  const config = validateSection("openwhisk", { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...section }, "test");
+  const b = new OpenWhiskCompute({ section: "openwhisk", config }, options);
   backends.push(b);
   return b;
 }
@@ -235,10 +237,8 @@ describe("ibm_cf with an IAM API key", () => {
   });
 
   it("authenticates with a Bearer token from IAM, fetched once and reused", async () => {
-    const b = new OpenWhiskCompute(
-      { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY },
-      { ...FAST, section: "ibm_cf", iamTokenUrl: iamUrl },
-    );
+    const config = validateSection("ibm_cf", { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY }, "test");
+    const b = new OpenWhiskCompute({ section: "ibm_cf", config }, { ...FAST, iamTokenUrl: iamUrl });
     backends.push(b);
     expect(b.name).toBe("ibm_cf");
     const job = await testJob(root, nextIds(), addSeven, [1, 2]);
@@ -248,7 +248,8 @@ describe("ibm_cf with an IAM API key", () => {
   });
 
   it("a refused IAM key is a credentials error naming ibm_cf.iam_api_key", async () => {
-    const b = new OpenWhiskCompute({ endpoint: bearerOw.apihost, iam_api_key: "bad-iam-key-value" }, { ...FAST, section: "ibm_cf", iamTokenUrl: iamUrl });
+    const config = validateSection("ibm_cf", { endpoint: bearerOw.apihost, iam_api_key: "bad-iam-key-value" }, "test");
+    const b = new OpenWhiskCompute({ section: "ibm_cf", config }, { ...FAST, iamTokenUrl: iamUrl });
     backends.push(b);
     const job = await testJob(root, nextIds(), addSeven, [1]);
     const err = await caught(b.invoke(job.payload));
@@ -299,7 +300,7 @@ describe("tswren runtime deploy|list|delete", () => {
     } finally {
       process.stderr.write = saved;
     }
-    expect(written[0]).toMatch(/TSWREN_BAD_OPTION: tswren runtime deploy works with the openwhisk and ibm_cf backends, but the backend is localhost/);
+    expect(written[0]).toMatch(/TSWREN_BAD_OPTION: tswren runtime deploy needs a backend that deploys its tswren runtime, but the backend is localhost/);
     expect(written[1]).toMatch(/--memory must be an integer number of MB from 128 to 2048; got "64"/);
   });
 

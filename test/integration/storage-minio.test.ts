@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CONFIG_SCHEMA } from "../../kernel-lib/src/config/schema.js";
 import { TswrenError } from "../../kernel-lib/src/errors.js";
 import { IbmIamTokenProvider } from "../../kernel-lib/src/storage/ibm-iam.js";
+import type { ConfigSection } from "../../kernel-lib/src/config/types.js";
+import { validateSection } from "../../kernel-lib/src/config/validate.js";
 import { createStorageBackend } from "../../kernel-lib/src/storage/registry.js";
 import { S3Storage, s3StorageOptions } from "../../kernel-lib/src/storage/s3.js";
 import { storageContract } from "../contract/storage.contract.js";
@@ -26,6 +28,11 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/** A `minio` section written by hand, validated and defaulted like a loaded one. */
+function minio(raw: Record<string, unknown>): ConfigSection<"minio"> {
+  return validateSection("minio", raw, "test");
 }
 
 async function rejection(p: Promise<unknown>): Promise<TswrenError> {
@@ -45,7 +52,7 @@ describe("S3 storage on MinIO", () => {
   let bucket: string;
   beforeAll(async () => {
     m = await suiteMinio();
-    s3 = new S3Storage(s3StorageOptions("minio", minioSection(m)));
+    s3 = new S3Storage(s3StorageOptions("minio", minio(minioSection(m))));
     bucket = freshBucket("specific");
     await s3.ensureBucket(bucket);
   });
@@ -69,7 +76,7 @@ describe("S3 storage on MinIO", () => {
   it("the s3 section without keys uses the AWS default credential chain", async () => {
     vi.stubEnv("AWS_ACCESS_KEY_ID", m.accessKey);
     vi.stubEnv("AWS_SECRET_ACCESS_KEY", m.secretKey);
-    const s = new S3Storage(s3StorageOptions("s3", { endpoint: m.endpoint, force_path_style: true }));
+    const s = new S3Storage(s3StorageOptions("s3", validateSection("s3", { endpoint: m.endpoint, force_path_style: true }, "test")));
     try {
       expect(await s.bucketExists(bucket)).toBe(true);
     } finally {
@@ -80,7 +87,7 @@ describe("S3 storage on MinIO", () => {
 
   it("ensureBucket creates a missing bucket once, even when two clients race", async () => {
     const name = freshBucket("race");
-    const other = new S3Storage(s3StorageOptions("minio", minioSection(m)));
+    const other = new S3Storage(s3StorageOptions("minio", minio(minioSection(m))));
     expect(await s3.bucketExists(name)).toBe(false);
     await Promise.all([s3.ensureBucket(name), other.ensureBucket(name), other.ensureBucket(name)]);
     expect(await s3.bucketExists(name)).toBe(true);
@@ -93,7 +100,7 @@ describe("S3 storage on MinIO", () => {
       { ...minioSection(m), secret_access_key: "s3cr3t-wrong-key-value" },
     ];
     for (const section of cases) {
-      const s = new S3Storage(s3StorageOptions("minio", section));
+      const s = new S3Storage(s3StorageOptions("minio", minio(section)));
       for (const call of [() => s.ensureBucket(freshBucket("creds")), () => s.bucketExists(bucket), () => s.get(bucket, "k"), () => s.put(bucket, "k", "v"), () => s.list(bucket, "")]) {
         const err = await rejection(call());
         expect(err.code).toBe("TSWREN_STORAGE_CREDENTIALS");
@@ -107,7 +114,7 @@ describe("S3 storage on MinIO", () => {
 
   it("an unreachable endpoint gives TSWREN_STORAGE_UNREACHABLE naming it, within seconds", async () => {
     const endpoint = `http://127.0.0.1:${await closedPort()}`;
-    const s = new S3Storage(s3StorageOptions("minio", { ...minioSection(m), endpoint }));
+    const s = new S3Storage(s3StorageOptions("minio", minio({ ...minioSection(m), endpoint })));
     const started = Date.now();
     const err = await rejection(s.ensureBucket("tswren-unreachable"));
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -121,7 +128,7 @@ describe("S3 storage on MinIO", () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
-    const s = new S3Storage(s3StorageOptions("minio", { ...minioSection(m), endpoint }, { socketTimeoutMs: 300, maxAttempts: 2 }));
+    const s = new S3Storage(s3StorageOptions("minio", minio({ ...minioSection(m), endpoint }), { socketTimeoutMs: 300, maxAttempts: 2 }));
     try {
       const err = await rejection(s.get("b", "k"));
       expect(err.code).toBe("TSWREN_STORAGE_UNREACHABLE");
@@ -175,7 +182,7 @@ describe("S3 storage on MinIO", () => {
 describe("S3 storage when MinIO stops mid-job", () => {
   it("an open stream ends and later calls fail with TSWREN_STORAGE_UNREACHABLE, without hanging", async () => {
     const own = await startMinio();
-    const s = new S3Storage(s3StorageOptions("minio", minioSection(own)));
+    const s = new S3Storage(s3StorageOptions("minio", minio(minioSection(own))));
     try {
       await s.ensureBucket("tswren-stop");
       await s.put("tswren-stop", "blob", randomBytes(32 << 20));
@@ -307,7 +314,7 @@ describe("IBM COS api_key: IAM token exchange", () => {
   });
 
   it("config errors: half-set keys, no ibm_cos credentials, an ibm_cos region gives the endpoint", () => {
-    expect(() => s3StorageOptions("minio", { endpoint: "http://x", access_key_id: "a" })).toThrow(/minio\.secret_access_key/);
+    expect(() => s3StorageOptions("minio", minio({ endpoint: "http://x", access_key_id: "a" }))).toThrow(/minio\.secret_access_key/);
     expect(() => s3StorageOptions("ibm_cos", { region: "us-south" })).toThrow(/ibm_cos\.api_key/);
     expect(s3StorageOptions("ibm_cos", { region: "eu-de", api_key: "k" }).endpoint).toBe("https://s3.eu-de.cloud-object-storage.appdomain.cloud");
     const priv = { endpoint: "https://public", private_endpoint: "https://private", api_key: "k" };

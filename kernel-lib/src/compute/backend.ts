@@ -1,22 +1,10 @@
 /**
  * The compute plug-point: one interface every backend implements (localhost worker pool,
  * OpenWhisk, Knative). `invoke` only hands calls to the platform; completion is observed through
- * storage (status keys) or, for backends that declare `directChannel`, through `onEvent`.
+ * storage (status keys) or, for backends that declare the `events` capability, through it.
+ * What a backend can do beyond `invoke` is a typed capability object: present means supported.
  */
 import type { CallStatus, InvocationPayload, StorageRef } from "../protocol.js";
-
-/** What a compute backend can do beyond `invoke` (declared, never probed). */
-export interface ComputeCapabilities {
-  /** Worker events arrive through `onEvent` without storage polling. */
-  directChannel: boolean;
-  /**
-   * The backend itself ends every call it accepted (it kills calls at their timeout and reports
-   * crashed workers), so the client needs no lost-call watchdog.
-   */
-  reportsEveryCall: boolean;
-  /** One invocation can fan out a whole job from inside the platform. */
-  remoteInvoker: boolean;
-}
 
 /** An event from the workers, delivered on the direct channel. */
 export type ComputeEvent =
@@ -46,28 +34,74 @@ export interface InvokeReceipt {
   activationId: string;
 }
 
+/** Capability: worker events arrive on a direct channel, without storage polling. */
+export interface EventsCapability {
+  /** Subscribe to worker events; returns the unsubscribe function. */
+  subscribe(listener: (event: ComputeEvent) => void): () => void;
+}
+
+/** Capability: one invocation fans out a whole job from inside the platform. */
+export interface RemoteInvokeCapability {
+  /** The backend's config asks for the remote invoker by default (e.g. `openwhisk.remote_invoker`). */
+  readonly byDefault: boolean;
+  /**
+   * One invocation holding the whole job, fanned out from inside the platform in activations of
+   * `callsPerActivation` calls; `staged` references the job's payload stored beforehand.
+   */
+  invoke(payload: InvocationPayload, callsPerActivation: number, staged?: StagedPayload): Promise<InvokeReceipt>;
+}
+
+/** Capability: stop calls of an executor (best effort). */
+export interface CancelCapability {
+  /** Cancel this executor's calls (of one job when `jobId` is given); returns how many. */
+  cancel(executorId: string, jobId?: string): number;
+}
+
+/** Capability: list the runtimes the backend runs calls in. */
+export interface RuntimeListCapability {
+  /** One line for people per runtime (or one line saying none is deployed). */
+  list(): Promise<string[]>;
+}
+
+/** Capability: deploy and remove the runtime the backend runs calls in (`tswren runtime ...`). */
+export interface RuntimeDeployCapability {
+  /** Create or update the runtime for a memory size (default: the section's); returns one line for people. */
+  deploy(memoryMb?: number): Promise<string>;
+  /** Remove the runtime of a memory size (default: every size); returns one line per removed runtime. */
+  remove(memoryMb?: number): Promise<string[]>;
+}
+
+/** What a compute backend can do beyond `invoke` (declared, never probed). */
+export interface ComputeCapabilities {
+  /**
+   * The backend itself ends every call it accepted (it kills calls at their timeout and reports
+   * crashed workers), so the client needs no lost-call watchdog.
+   */
+  readonly reportsEveryCall: boolean;
+  /** Worker events on a direct channel. */
+  readonly events?: EventsCapability;
+  /** The remote invoker. */
+  readonly remoteInvoke?: RemoteInvokeCapability;
+  /** Drop calls that have not started yet. */
+  readonly cancelPending?: CancelCapability;
+  /** Stop calls that are running now. */
+  readonly cancelRunning?: CancelCapability;
+  /** List the deployed runtimes (`tswren runtime list`). */
+  readonly runtimeList?: RuntimeListCapability;
+  /** Deploy and remove runtimes (`tswren runtime deploy|delete`). */
+  readonly runtimeDeploy?: RuntimeDeployCapability;
+}
+
 /** One compute platform. Implementations live one per module, registered in `registry.ts`. */
 export interface ComputeBackend {
   /** Backend name as used in config, e.g. `localhost`. */
   readonly name: string;
+  /** What the backend can do beyond `invoke`. */
   readonly capabilities: ComputeCapabilities;
   /** How many calls one invocation may carry (default 1). */
   readonly callsPerInvocation?: number;
   /** Hand one invocation (one or more calls) to the platform; resolves once it is accepted. */
   invoke(payload: InvocationPayload): Promise<InvokeReceipt>;
-  /**
-   * Only with `capabilities.remoteInvoker`: one invocation holding the whole job, fanned out
-   * from inside the platform in activations of `callsPerActivation` calls.
-   */
-  invokeRemote?(payload: InvocationPayload, callsPerActivation: number, staged?: StagedPayload): Promise<InvokeReceipt>;
-  /** The backend's config asks for the remote invoker by default (e.g. `openwhisk.remote_invoker`). */
-  readonly remoteInvokerByDefault?: boolean;
-  /** Subscribe to worker events (only when `capabilities.directChannel`); returns unsubscribe. */
-  onEvent?(listener: (event: ComputeEvent) => void): () => void;
-  /** Drop calls of this executor that have not started yet (best effort); returns how many. */
-  cancelPending?(executorId: string, jobId?: string): number;
-  /** Stop calls of this executor that are running now (best effort); returns how many. */
-  cancelRunning?(executorId: string, jobId?: string): number;
   /** One line for people: what this backend runs on. */
   describe(): string;
   /** Release workers, connections and timers. */

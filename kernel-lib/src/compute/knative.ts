@@ -3,13 +3,14 @@
  * HTTP POST of the JSON payload to the service URL, over a keep-alive pool of at most
  * `max_workers` connections. The service runs the calls and answers 200
  * `{ tswrenVersion, nodeVersion, statuses }`; those statuses are delivered on the direct channel
- * (`onEvent`), so the client needs no polling. A lost response is tolerated: the workers also
+ * (the `events` capability), so the client needs no polling. A lost response is tolerated: the workers also
  * write `start` keys and `status.json`, which the storage monitor reads (`reportsEveryCall` is
  * false). `concurrency` is the service's requests per container (its `containerConcurrency`,
  * `TSWREN_CONCURRENCY` of the runtime server); the client only reports it.
  */
 import http from "node:http";
 import https from "node:https";
+import type { ConfigSection } from "../config/types.js";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { decodeStatus, encodePayload, failedStatus } from "../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo } from "../protocol.js";
@@ -18,6 +19,7 @@ import { TSWREN_VERSION } from "../version.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "./backend.js";
 import { DeploymentKey } from "../security/key-store.js";
 import { signPayload } from "../security/signing.js";
+import { knativeRuntimeList } from "./knative-runtime.js";
 
 /** Options of {@link KnativeCompute} that do not come from its config section. */
 export interface KnativeComputeOptions {
@@ -40,7 +42,8 @@ let requestCount = 0;
 /** Runs calls as HTTP requests to a Knative service running the tswren runtime server. */
 export class KnativeCompute implements ComputeBackend {
   readonly name = "knative";
-  readonly capabilities: ComputeCapabilities = { directChannel: true, reportsEveryCall: false, remoteInvoker: false };
+  /** Events from the answers; `tswren runtime list` reads the service's versions. */
+  readonly capabilities: ComputeCapabilities;
   /** One call per request: the service scales out per request. */
   readonly callsPerInvocation = 1;
   private readonly url: URL;
@@ -59,24 +62,24 @@ export class KnativeCompute implements ComputeBackend {
   private closed = false;
 
   /**
-   * @param config - the validated `knative` section (`url`, `concurrency`, `max_workers`, `runtime_timeout`)
+   * @param config - the loaded `knative` section (`url`, `concurrency`, `max_workers`, `runtime_timeout`)
    * @param options - retry tuning
-   * @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` without a usable `url`
    */
-  constructor(config: Record<string, unknown>, options: KnativeComputeOptions = {}) {
-    const url = config["url"];
-    if (typeof url !== "string" || !/^https?:\/\//.test(url)) {
-      throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, "knative.url is required: set the service URL, e.g. https://tswren.default.example.com");
-    }
-    this.url = new URL(url);
-    this.concurrency = typeof config["concurrency"] === "number" ? config["concurrency"] : 10;
-    this.maxWorkers = typeof config["max_workers"] === "number" ? config["max_workers"] : 100;
-    this.timeoutMs = (typeof config["runtime_timeout"] === "number" ? config["runtime_timeout"] : 600) * 1000;
+  constructor(config: ConfigSection<"knative">, options: KnativeComputeOptions = {}) {
+    this.url = new URL(config.url);
+    this.concurrency = config.concurrency;
+    this.maxWorkers = config.max_workers;
+    this.timeoutMs = config.runtime_timeout * 1000;
     this.attempts = options.attempts ?? 6;
     this.retryBaseMs = options.retryBaseMs ?? 250;
     this.signing = new DeploymentKey("knative", config);
     const agentOptions = { keepAlive: true, maxSockets: this.maxWorkers };
     this.agent = this.url.protocol === "https:" ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+    this.capabilities = {
+      reportsEveryCall: false,
+      events: { subscribe: (listener) => this.onEvent(listener) },
+      runtimeList: knativeRuntimeList(this.url),
+    };
   }
 
   /**
@@ -97,6 +100,7 @@ export class KnativeCompute implements ComputeBackend {
     return { activationId };
   }
 
+  /** Subscribe to the calls' events (the `events` capability); returns unsubscribe. */
   onEvent(listener: (event: ComputeEvent) => void): () => void {
     this.listeners.add(listener);
     return () => { this.listeners.delete(listener); };

@@ -1,7 +1,12 @@
 /**
  * The one table of compute backends, loaded lazily so a platform's client library is imported
- * only when its backend is chosen.
+ * only when its backend is chosen. Each entry takes the typed config section its backend reads
+ * (see `config/sections.ts`); the table is keyed by the `tswren.backend` enum, so a backend
+ * added to the schema without an entry here (or the reverse) does not compile.
  */
+import { computeSection } from "../config/sections.js";
+import type { ComputeConfig, ComputeName } from "../config/sections.js";
+import type { TswrenConfig } from "../config/types.js";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ComputeBackend } from "./backend.js";
 
@@ -11,45 +16,60 @@ export interface ComputeContext {
   retrySleepsS?: readonly number[];
 }
 
-type Factory = (config: Record<string, unknown>, context: ComputeContext) => Promise<ComputeBackend>;
+/** Creates one backend from its typed section. */
+export type ComputeFactory<N extends ComputeName> = (config: ComputeConfig<N>, context: ComputeContext) => Promise<ComputeBackend>;
 
-const COMPUTE_BACKENDS: Record<string, Factory> = {
+const COMPUTE_BACKENDS: { readonly [N in ComputeName]: ComputeFactory<N> } = {
   localhost: async (config) => {
     const { LocalhostCompute } = await import("./localhost/index.js");
-    const workers = config["worker_processes"];
-    return new LocalhostCompute(typeof workers === "number" ? { worker_processes: workers } : {});
+    return new LocalhostCompute(config);
   },
-  openwhisk: (config, context) => whiskBackend("openwhisk", config, context),
-  ibm_cf: (config, context) => whiskBackend("ibm_cf", config, context),
+  openwhisk: async (config, context) => {
+    const { OpenWhiskCompute } = await import("./openwhisk/index.js");
+    return new OpenWhiskCompute({ section: "openwhisk", config }, context);
+  },
+  ibm_cf: async (config, context) => {
+    const { OpenWhiskCompute } = await import("./openwhisk/index.js");
+    return new OpenWhiskCompute({ section: "ibm_cf", config }, context);
+  },
   knative: async (config) => {
     const { KnativeCompute } = await import("./knative.js");
     return new KnativeCompute(config);
   },
 };
 
-/** An OpenWhisk-API backend; loads the `openwhisk` client on first use. */
-async function whiskBackend(section: "openwhisk" | "ibm_cf", config: Record<string, unknown>, context: ComputeContext): Promise<ComputeBackend> {
-  const { OpenWhiskCompute } = await import("./openwhisk/index.js");
-  return new OpenWhiskCompute(config, { section, ...(context.retrySleepsS !== undefined ? { retrySleepsS: context.retrySleepsS } : {}) });
-}
-
-/** Names of the compute backends this build knows. */
-export function computeBackendNames(): string[] {
-  return Object.keys(COMPUTE_BACKENDS);
+/** Names of the compute backends this build knows (the `tswren.backend` values). */
+export function computeBackendNames(): ComputeName[] {
+  return Object.keys(COMPUTE_BACKENDS) as ComputeName[];
 }
 
 /**
- * Create a compute backend by name from its config section.
+ * Create a compute backend by name from its typed config section.
+ * @param name - a `tswren.backend` value
+ * @param config - the section the backend reads
  * @param context - settings from outside the section (e.g. `tswren.retry_sleeps`)
- * @throws TswrenError `TSWREN_UNKNOWN_BACKEND` naming the known ones
+ * @throws TswrenError `TSWREN_UNKNOWN_BACKEND` naming the known ones (a name from outside the type system)
  */
-export async function createComputeBackend(name: string, config: Record<string, unknown>, context: ComputeContext = {}): Promise<ComputeBackend> {
-  const factory = COMPUTE_BACKENDS[name];
-  if (factory === undefined) {
+export async function createComputeBackend<N extends ComputeName>(name: N, config: ComputeConfig<N>, context: ComputeContext = {}): Promise<ComputeBackend> {
+  if (!Object.hasOwn(COMPUTE_BACKENDS, name)) {
     throw new TswrenError(
       ErrorCodes.UNKNOWN_BACKEND,
       `compute backend "${name}" is not available in this tswren build; known: ${computeBackendNames().join(", ")}`,
     );
   }
+  const factory: ComputeFactory<N> = COMPUTE_BACKENDS[name];
   return factory(config, context);
+}
+
+/**
+ * Create the compute backend a loaded config selects (`tswren.backend`), from its section.
+ * @throws TswrenError `TSWREN_UNKNOWN_BACKEND`, and the backend's own errors
+ */
+export function createSelectedCompute(config: TswrenConfig, context: ComputeContext = {}): Promise<ComputeBackend> {
+  return createFor(config.tswren.backend, config, context);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- N ties the table entry to its section type
+function createFor<N extends ComputeName>(name: N, config: TswrenConfig, context: ComputeContext): Promise<ComputeBackend> {
+  return createComputeBackend(name, computeSection(config, name), context);
 }

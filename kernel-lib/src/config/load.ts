@@ -8,7 +8,8 @@ import { validateConfig } from "./validate.js";
 /**
  * Load, merge and validate the configuration. Sources, lowest precedence first: the YAML file
  * (`$TSWREN_CONFIG_FILE`, else `./.tswren_config`, else `~/.tswren/config`), the YAML or JSON in
- * `$TSWREN_CONFIG`, the executor's `config` object, then `overrides` from executor options.
+ * `$TSWREN_CONFIG`, the executor's `config` object, then `overrides` from executor options, then
+ * `backendOptions`, applied to the section of the backend selected after all of them merged.
  * Sections merge key by key. No configuration at all means localhost compute and storage.
  * @param sources - where to look; each field defaults to the real process
  * @returns the validated configuration; secrets included, so print it with {@link redactConfig}
@@ -30,5 +31,5 @@ export function loadConfig(sources: ConfigSources = {}): TswrenConfig {
   if (text !== undefined && text.trim() !== "") layers.push(envLayer(text));
   if (sources.config !== undefined) layers.push(objectLayer("executor config object", sources.config));
   if (sources.overrides !== undefined) layers.push(objectLayer("executor options", sources.overrides));
-  return validateConfig(layers, { home, cwd });
+  return validateConfig(layers, { home, cwd }, sources.backendOptions);
 }

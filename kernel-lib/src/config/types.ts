@@ -76,6 +76,16 @@ type Assert<T extends true> = T;
 /** Compiles only while {@link TswrenConfig} and the schema list the same sections. */
 export type SectionsMatchSchema = Assert<SameKeys<TswrenConfig, Schema>>;
 
+/** The executor options that set keys of the selected compute backend's section. */
+export interface BackendOptions {
+  /** `runtimeMemory`: memory of each call, MB. */
+  runtimeMemory?: number;
+  /** `timeout`: seconds a call may run. */
+  timeout?: number;
+  /** `workers`: calls at once (worker processes on localhost). */
+  workers?: number;
+}
+
 /**
  * Where configuration comes from; every field is optional and defaults to the real process.
  * Later sources win: file, then `TSWREN_CONFIG`, then `config`, then `overrides`.
@@ -91,4 +101,9 @@ export interface ConfigSources {
   config?: Record<string, unknown>;
   /** Executor options already mapped to `{ section: { key: value } }`; `undefined` values are ignored. */
   overrides?: Record<string, Record<string, unknown>>;
+  /**
+   * Executor options for whichever compute backend is selected once every source merged
+   * (`runtimeMemory`, `timeout`, `workers`); they win over every source.
+   */
+  backendOptions?: BackendOptions;
 }

@@ -2,16 +2,19 @@
  * The one validation function: checks every source against {@link CONFIG_SCHEMA}, merges them,
  * applies defaults and checks the keys the selected backend, storage and monitoring require.
  */
+import { homedir } from "node:os";
 import * as path from "node:path";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { checkValue, describeValue } from "./check-value.js";
 import type { ValueProblem } from "./check-value.js";
 import { CONFIG_SCHEMA, SECTION_NAMES, keySpec, sectionSpec } from "./schema.js";
-import type { KeySpec, SectionSpec } from "./schema.js";
+import type { KeySpec, SectionName, SectionSpec } from "./schema.js";
 import { expandHome } from "./sources.js";
 import type { ConfigLayer } from "./sources.js";
+import { backendOptionKeys, computeSectionName } from "./sections.js";
+import type { ComputeName } from "./sections.js";
 import { closestName } from "./suggest.js";
-import type { TswrenConfig } from "./types.js";
+import type { BackendOptions, ConfigSection, TswrenConfig } from "./types.js";
 
 /** Directories that `~` and relative paths resolve against. */
 export interface PathContext {
@@ -26,18 +29,23 @@ type Sections = Record<string, Section>;
  * Validate and merge configuration sources into a {@link TswrenConfig}.
  * @param layers - the sources, lowest precedence first
  * @param context - directories for `~` and relative paths
+ * @param backendOptions - executor options for the selected compute backend, applied last
  * @returns the configuration with defaults applied; sections not in use are left out
  * @throws TswrenError `TSWREN_CONFIG_UNKNOWN_KEY` for an unknown section or key,
  *   `TSWREN_CONFIG_BAD_VALUE` for a bad value or a missing required key
  */
-export function validateConfig(layers: readonly ConfigLayer[], context: PathContext): TswrenConfig {
+export function validateConfig(layers: readonly ConfigLayer[], context: PathContext, backendOptions: BackendOptions = {}): TswrenConfig {
   const merged: Sections = {};
-  for (const layer of layers) {
+  const mergeLayer = (layer: ConfigLayer): void => {
     for (const [name, section] of Object.entries(checkLayer(layer))) {
       merged[name] = { ...merged[name], ...section };
     }
-  }
+  };
+  layers.forEach(mergeLayer);
   const tswren = withDefaults(CONFIG_SCHEMA.tswren, merged["tswren"] ?? {}, context);
+  const backend = tswren["backend"] as ComputeName;
+  const optionKeys = backendOptionKeys(backend, backendOptions);
+  if (Object.keys(optionKeys).length > 0) mergeLayer({ source: "executor options", data: { [computeSectionName(backend)]: optionKeys } });
   const result: Sections = { tswren };
   const missing: string[] = [];
   for (const name of SECTION_NAMES) {
@@ -54,6 +62,28 @@ export function validateConfig(layers: readonly ConfigLayer[], context: PathCont
   }
   // Every section and key was checked against the schema the type is derived from.
   return result as unknown as TswrenConfig;
+}
+
+/**
+ * Validate one section on its own (keys, values, required keys) and apply its defaults: for a
+ * section that crossed a process boundary or was written by hand (tests, embedding).
+ * @param name - the section
+ * @param raw - its keys, snake_case as in the config file
+ * @param source - what the keys came from, named in messages (e.g. `the job payload`)
+ * @returns the typed section, as {@link loadConfig} would hold it
+ * @throws TswrenError `TSWREN_CONFIG_UNKNOWN_KEY` for an unknown key,
+ *   `TSWREN_CONFIG_BAD_VALUE` for a bad value or a missing required key
+ * @example
+ * const knative = validateSection("knative", { url: "http://127.0.0.1:8080" }, "test");
+ * knative.max_workers; // 100
+ */
+export function validateSection<S extends SectionName>(name: S, raw: Readonly<Record<string, unknown>>, source: string, context?: PathContext): ConfigSection<S> {
+  const spec: SectionSpec = CONFIG_SCHEMA[name];
+  const given = checkLayer({ source, data: { [name]: raw } })[name] ?? {};
+  const absent = missingKeys(name, spec, given);
+  if (absent.length > 0) throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `${missingSentence(name, spec, absent)} (source: ${source})`);
+  // Every key was checked against the schema the type is derived from.
+  return withDefaults(spec, given, context ?? { home: homedir(), cwd: process.cwd() }) as ConfigSection<S>;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

@@ -4,6 +4,7 @@
  * that start inside the part's byte range, each whole (see `line-window.ts`), so over all parts
  * every line of the object is seen exactly once, in order, and the concatenation of `text()`
  * (or `bytes()`) over all parts equals the object. Each read method reads the part anew.
+ * With `lineAligned: false` a part is exactly its byte range instead (lines may be cut).
  */
 import * as fs from "node:fs/promises";
 import { Readable } from "node:stream";
@@ -81,6 +82,11 @@ export class CloudObject {
     this.range = Object.freeze({ start: spec.start, end: spec.end });
   }
 
+  /** True when the part is exactly its byte range (`lineAligned: false`): lines may be cut. */
+  get exact(): boolean {
+    return this.#spec.lineAligned === false;
+  }
+
   /** True when this part is the whole object (it is then read without byte ranges). */
   get whole(): boolean {
     const { start, end, size } = this.#spec;
@@ -102,6 +108,7 @@ export class CloudObject {
   async stream(): Promise<Readable> {
     if (this.whole) return this.#openWhole();
     const { size, start, end } = this.#spec;
+    if (this.exact) return this.#openExact();
     return lineAlignedStream(this.#opener(), size, start, end);
   }
 
@@ -155,7 +162,19 @@ export class CloudObject {
       return;
     }
     const { size, start, end } = this.#spec;
+    if (this.exact) {
+      for await (const chunk of await this.#openExact()) yield chunk as Buffer;
+      return;
+    }
     yield* readLineAligned(this.#opener(), size, start, end);
+  }
+
+  /** The bytes `[start, end)` exactly. */
+  async #openExact(): Promise<Readable> {
+    const { start, end } = this.#spec;
+    if (end <= start) return Readable.from([], { objectMode: false });
+    const source = await this.#opener()(start, end - 1);
+    return source instanceof Readable ? source : Readable.from(source, { objectMode: false });
   }
 
   #openWhole(): Promise<Readable> {
@@ -167,7 +186,7 @@ export class CloudObject {
   #opener(): RangeOpener {
     const { bucket, key, url } = this;
     if (bucket !== undefined && key !== undefined) return (start, end) => this.#storage.getStream(bucket, key, { start, end });
-    if (url !== undefined) return (start, end) => readUrl(url, { start, end });
+    if (url !== undefined) return (start, end) => readUrl(url, { start, end }, this.size);
     const file = this.path ?? "";
     return (start, end) => openFile(file, start, end);
   }

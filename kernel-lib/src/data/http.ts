@@ -36,6 +36,15 @@ function statusError(url: string, res: Response, what: string): TswrenError {
   return new TswrenError(code, `${what} ${redactUrl(url)} answered ${res.status} ${res.statusText}: ${hint}`);
 }
 
+function unsatisfiable(url: string, range: ByteRange, size: number): TswrenError {
+  return new TswrenError(
+    ErrorCodes.HTTP,
+    `GET ${redactUrl(url)} with range bytes=${range.start}-${range.end ?? ""} answered 416 Range Not Satisfiable, ` +
+      `although the server gave its size as ${size} bytes when the job was partitioned: the object changed or shrank ` +
+      `since then, or the server does not serve byte ranges correctly; re-run the job, or read it whole (no chunkSize / chunkNumber)`,
+  );
+}
+
 async function discard(res: Response): Promise<void> {
   await res.body?.cancel().catch(() => undefined);
 }
@@ -117,10 +126,13 @@ async function* slice(source: Readable, skip: number, length: number | undefined
  * 200 with the whole body) still gives the right bytes: the unwanted ones are skipped.
  * @param url - an http(s) URL
  * @param range - inclusive byte range; omitted reads the whole object with a plain GET
+ * @param advertisedSize - the size the server gave when the job was partitioned (-1: unknown); a
+ *   416 for a range starting inside it is an error, past it an empty read
  * @returns the body as a stream of Buffers
- * @throws TswrenError `TSWREN_NO_SUCH_KEY` on 404/410, `TSWREN_HTTP` on other errors
+ * @throws TswrenError `TSWREN_NO_SUCH_KEY` on 404/410, `TSWREN_HTTP` on other errors (also a 416
+ *   inside the advertised size)
  */
-export async function readUrl(url: string, range?: ByteRange): Promise<Readable> {
+export async function readUrl(url: string, range?: ByteRange, advertisedSize = -1): Promise<Readable> {
   const headers: Record<string, string> = range === undefined ? {} : { range: `bytes=${range.start}-${range.end ?? ""}` };
   const res = await request(url, { headers }, "GET");
   if (res.status === 200) {
@@ -134,6 +146,9 @@ export async function readUrl(url: string, range?: ByteRange): Promise<Readable>
     throw new TswrenError(ErrorCodes.HTTP, `GET ${redactUrl(url)} with range bytes=${range.start}- answered a different range (${res.headers.get("content-range") ?? "no Content-Range"})`);
   }
   await discard(res);
-  if (range !== undefined && res.status === 416) return Readable.from([], { objectMode: false });
+  if (range !== undefined && res.status === 416) {
+    if (range.start < advertisedSize) throw unsatisfiable(url, range, advertisedSize);
+    return Readable.from([], { objectMode: false });
+  }
   throw statusError(url, res, "GET");
 }

@@ -16,6 +16,8 @@
  *   reducer, with `reducerOnePerObject`).
  * - A part owns the lines that start inside its nominal range; see `line-window.ts`. Parts may
  *   therefore be empty (a line longer than a chunk lands whole in the part where it starts).
+ * - `lineAligned: false` (Lithops' `obj_newline = None`): a part is exactly its byte range
+ *   `[start, end)`, with no line alignment; lines may then be cut between two parts.
  */
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { StorageBackend } from "../storage/backend.js";
@@ -36,6 +38,8 @@ export interface PartSpec extends ObjectLocation {
   objectIndex: number;
   /** The object can be read by byte range. */
   rangesSupported?: boolean;
+  /** `false`: the part is exactly `[start, end)`, lines are not kept whole (absent: aligned). */
+  lineAligned?: boolean;
 }
 
 /** Where partitioning runs. */
@@ -52,6 +56,8 @@ export interface ChunkOptions {
   chunkSize?: number;
   /** Parts per object (wins over `chunkSize`). */
   chunkNumber?: number;
+  /** `false`: parts are exact byte ranges, not moved to line boundaries (default true). */
+  lineAligned?: boolean;
 }
 
 function checkWhole(name: string, value: unknown, what: string): void {
@@ -70,6 +76,9 @@ function checkWhole(name: string, value: unknown, what: string): void {
 export function validateChunkOptions(chunk: ChunkOptions): void {
   checkWhole("chunkSize", chunk.chunkSize, "bytes per part, e.g. 64 << 20 for 64 MiB");
   checkWhole("chunkNumber", chunk.chunkNumber, "parts per object");
+  if (chunk.lineAligned !== undefined && typeof chunk.lineAligned !== "boolean") {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `options.lineAligned must be true or false (false: exact byte ranges, lines may be cut); got ${typeof chunk.lineAligned}`);
+  }
 }
 
 /**
@@ -123,10 +132,11 @@ export async function partition(input: ObjectsInput, env: PartitionEnv, chunk: C
   if (!isObjectsInput(input)) throw new TswrenError(ErrorCodes.BAD_INPUT, "partition() needs the result of objects(source)");
   const resolved = await resolveSources(input.sources, env);
   const specs: PartSpec[] = [];
+  const alignment = chunk.lineAligned === false ? { lineAligned: false } : {};
   resolved.forEach((o, objectIndex) => {
     const ranges = partRanges(o.size, chunk, o.rangesSupported);
     ranges.forEach(([start, end], i) => {
-      specs.push({ ...location(o), size: o.size, start, end, part: i + 1, totalParts: ranges.length, objectIndex, rangesSupported: o.rangesSupported });
+      specs.push({ ...location(o), size: o.size, start, end, part: i + 1, totalParts: ranges.length, objectIndex, rangesSupported: o.rangesSupported, ...alignment });
     });
   });
   return specs;

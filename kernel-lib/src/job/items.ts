@@ -28,16 +28,20 @@ export type Iterdata = Iterable<unknown> | AsyncIterable<unknown> | ObjectsInput
  * @throws TswrenError `TSWREN_BAD_INPUT` / `TSWREN_BAD_OPTION` and the partitioner's errors
  */
 export async function resolveItems(what: string, iterdata: Iterdata, opts: CallOptions, env: ItemsEnv): Promise<JobItems> {
-  const chunked = opts.chunkSize !== undefined || opts.chunkNumber !== undefined;
+  const chunked = opts.chunkSize !== undefined || opts.chunkNumber !== undefined || opts.lineAligned !== undefined;
   if (isObjectsInput(iterdata)) {
     if (opts.extraArgs !== undefined) {
       throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: extraArgs cannot be combined with objects(...) input (each call gets a CloudObject); use the function's captured names instead`);
     }
-    const chunk = { ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}), ...(opts.chunkNumber !== undefined ? { chunkNumber: opts.chunkNumber } : {}) };
+    const chunk = {
+      ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
+      ...(opts.chunkNumber !== undefined ? { chunkNumber: opts.chunkNumber } : {}),
+      ...(opts.lineAligned !== undefined ? { lineAligned: opts.lineAligned } : {}),
+    };
     return { inputKind: "part", items: await partition(iterdata, { storage: await env.storage(), localFiles: env.localFiles }, chunk) };
   }
   if (chunked) {
-    throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: chunkSize and chunkNumber apply only to objects(...) input, e.g. fx.map(fn, objects("s3://bucket/prefix/"), { chunkSize: 64 << 20 })`);
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: chunkSize, chunkNumber and lineAligned apply only to objects(...) input, e.g. fx.map(fn, objects("s3://bucket/prefix/"), { chunkSize: 64 << 20 })`);
   }
   return { inputKind: "value", items: mergeExtraArgs(what, await materialize(what, iterdata), opts.extraArgs) };
 }

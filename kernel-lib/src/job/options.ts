@@ -24,6 +24,11 @@ export interface CallOptions {
   chunkSize?: number;
   /** With `objects(...)` input: parts per object (wins over `chunkSize`). */
   chunkNumber?: number;
+  /**
+   * With `objects(...)` input: `false` splits at exact byte ranges with no line alignment
+   * (Lithops' `obj_newline = None`; lines may be cut between parts). Default true.
+   */
+  lineAligned?: boolean;
   /** Send the job as one activation that invokes its calls from inside the platform (OpenWhisk). */
   remoteInvoker?: boolean;
 }
@@ -36,7 +41,7 @@ export interface MapReduceOptions extends CallOptions {
   reducerOnePerObject?: boolean;
 }
 
-const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker"] as const;
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker", "lineAligned"] as const;
 const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal", "reducerOnePerObject"] as const;
 
 function bad(what: string, option: string, message: string): TswrenError {
@@ -82,7 +87,7 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
   for (const [k, v] of Object.entries(env ?? {})) {
     if (typeof v !== "string") throw bad(what, `extraEnv.${k}`, `must be a string; got ${typeof v}`);
   }
-  for (const name of ["reducerWaitLocal", "reducerOnePerObject", "remoteInvoker"] as const) {
+  for (const name of ["reducerWaitLocal", "reducerOnePerObject", "remoteInvoker", "lineAligned"] as const) {
     const flag = options[name];
     if (flag !== undefined && typeof flag !== "boolean") throw bad(what, name, "must be true or false");
   }

@@ -7,7 +7,7 @@ export class DirectMonitor implements Monitor {
   private off: (() => void) | null = null;
 
   /**
-   * @param compute - a backend with `capabilities.directChannel`
+   * @param compute - a backend with the `events` capability
    * @param executorId - only this executor's events are forwarded
    * @param sink - receives the events
    * @param platformOnly - forward only calls the backend itself ended (`byPlatform`), for when
@@ -21,8 +21,9 @@ export class DirectMonitor implements Monitor {
   ) {}
 
   start(): void {
-    if (this.off !== null || this.compute.onEvent === undefined) return;
-    this.off = this.compute.onEvent((event) => {
+    const events = this.compute.capabilities.events;
+    if (this.off !== null || events === undefined) return;
+    this.off = events.subscribe((event) => {
       if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
         if (event.executorId === this.executorId) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);

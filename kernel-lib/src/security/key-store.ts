@@ -58,8 +58,8 @@ function asKey(text: string, source: string): FoundKey {
  * @param env - environment (default `process.env`)
  * @throws TswrenError `TSWREN_SIGNING_KEY` for a key that is too short or an unreadable key file
  */
-export function findSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): FoundKey | undefined {
-  const configured = section["signing_key"];
+export function findSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): FoundKey | undefined {
+  const configured = (section as Record<string, unknown>)["signing_key"];
   if (typeof configured === "string" && configured !== "") return asKey(configured, `${backend}.signing_key`);
   const fromEnv = env[SIGNING_KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== "") return asKey(fromEnv, `$${SIGNING_KEY_ENV}`);
@@ -72,7 +72,7 @@ export function findSigningKey(backend: string, section: Record<string, unknown>
  * The client's key for a backend.
  * @throws TswrenError `TSWREN_SIGNING_KEY` when no key is configured, naming every place looked at
  */
-export function clientSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): SigningKey {
+export function clientSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): SigningKey {
   const found = findSigningKey(backend, section, env);
   if (found !== undefined) return found.key;
   throw new TswrenError(
@@ -87,7 +87,7 @@ export function clientSigningKey(backend: string, section: Record<string, unknow
  * none is configured. Used when a runtime is deployed.
  * @returns the key and where it is kept
  */
-export function ensureSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): FoundKey {
+export function ensureSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): FoundKey {
   const found = findSigningKey(backend, section, env);
   if (found !== undefined) return found;
   const file = signingKeyFile(backend, env);
@@ -116,7 +116,7 @@ export class DeploymentKey {
    */
   constructor(
     private readonly backend: string,
-    private readonly section: Record<string, unknown>,
+    private readonly section: object,
   ) {
     this.found = findSigningKey(backend, section);
   }

@@ -34,6 +34,11 @@ export interface StorageBackend {
   /** Write an object atomically: readers see the old object or the whole new one. */
   put(bucket: string, key: string, body: Uint8Array | string): Promise<void>;
   /**
+   * Write an object from a stream of unknown length (atomically, like {@link put}); the stream
+   * is consumed. S3 stores upload it in parts (multipart upload).
+   */
+  putStream(bucket: string, key: string, body: Readable): Promise<void>;
+  /**
    * Read an object (or a byte range of it).
    * @throws TswrenError `TSWREN_NO_SUCH_KEY` / `TSWREN_NO_SUCH_BUCKET`
    */

@@ -3,11 +3,12 @@
  * become folders). Writes go to a temporary file in `<root>/.tmp` and are renamed into place, so
  * they are atomic and never visible half-written.
  */
-import { createReadStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ByteRange, ObjectInfo, StorageBackend, StorageCapabilities } from "./backend.js";
 
@@ -114,6 +115,21 @@ export class LocalhostStorage implements StorageBackend {
       if (!isNotFound(err)) throw err;
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.rename(tmp, file);
+    }
+  }
+
+  async putStream(bucket: string, key: string, body: Readable): Promise<void> {
+    const file = this.filePath(bucket, key);
+    const tmpDir = path.join(this.root, TMP_DIR);
+    const tmp = path.join(tmpDir, tmpPrefix + String(tmpCounter++));
+    await this.mkdirOnce(tmpDir);
+    try {
+      await pipeline(body, createWriteStream(tmp));
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.rename(tmp, file);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
     }
   }
 

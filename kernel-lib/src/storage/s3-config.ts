@@ -2,6 +2,7 @@
  * From a config section (`s3`, `ibm_cos`, `minio`) to the options of {@link S3Storage}: endpoint,
  * region, addressing style and where the credentials come from. Loads no SDK.
  */
+import type { ConfigSection } from "../config/types.js";
 import { ErrorCodes, TswrenError } from "../errors.js";
 
 /** The config sections served by the S3 backend. */
@@ -53,10 +54,16 @@ export interface S3StorageOverrides {
   maxAttempts?: number;
 }
 
-function str(config: Record<string, unknown>, key: string): string | undefined {
-  const value = config[key];
-  if (typeof value === "string") return value === "" ? undefined : value;
-  return typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
+/** The keys every S3-style section may hold for HMAC credentials. */
+interface HmacKeys {
+  access_key_id?: string;
+  secret_access_key?: string;
+  session_token?: string;
+}
+
+/** A set string, or undefined for an absent or empty one. */
+function set(value: string | undefined): string | undefined {
+  return value === "" ? undefined : value;
 }
 
 function credentialsError(section: S3Section, message: string): TswrenError {
@@ -64,26 +71,25 @@ function credentialsError(section: S3Section, message: string): TswrenError {
 }
 
 /** HMAC keys when both are set; an error when only one is; undefined when neither is. */
-function hmacKeys(section: S3Section, config: Record<string, unknown>): S3Credentials | undefined {
-  const accessKeyId = str(config, "access_key_id");
-  const secretAccessKey = str(config, "secret_access_key");
+function hmacKeys(section: S3Section, config: HmacKeys): S3Credentials | undefined {
+  const accessKeyId = set(config.access_key_id);
+  const secretAccessKey = set(config.secret_access_key);
   if (accessKeyId === undefined && secretAccessKey === undefined) return undefined;
   if (accessKeyId === undefined) throw credentialsError(section, `${section}.secret_access_key is set but ${section}.access_key_id is not: set both`);
   if (secretAccessKey === undefined) throw credentialsError(section, `${section}.access_key_id is set but ${section}.secret_access_key is not: set both`);
-  const sessionToken = str(config, "session_token");
+  const sessionToken = set(config.session_token);
   return { kind: "static", accessKeyId, secretAccessKey, ...(sessionToken === undefined ? {} : { sessionToken }) };
 }
 
 const hmacKeyNames = (section: S3Section): string => `${section}.access_key_id and ${section}.secret_access_key`;
 
-function awsOptions(config: Record<string, unknown>): S3StorageOptions {
-  const endpoint = str(config, "endpoint");
-  const region = str(config, "region") ?? "us-east-1";
+function awsOptions(config: ConfigSection<"s3">): S3StorageOptions {
+  const region = config.region;
   return {
     section: "s3",
-    endpoint,
+    endpoint: set(config.endpoint),
     region,
-    forcePathStyle: config["force_path_style"] === true,
+    forcePathStyle: config.force_path_style,
     credentials: hmacKeys("s3", config) ?? { kind: "default-chain" },
     credentialKeys: hmacKeyNames("s3"),
     createBucketWithRegion: region !== "us-east-1",
@@ -95,15 +101,15 @@ export function ibmCosEndpoint(region: string): string {
   return `https://s3.${region}.cloud-object-storage.appdomain.cloud`;
 }
 
-function ibmCosOptions(config: Record<string, unknown>, overrides: S3StorageOverrides): S3StorageOptions {
-  const region = str(config, "region");
-  const privateEndpoint = str(config, "private_endpoint");
+function ibmCosOptions(config: ConfigSection<"ibm_cos">, overrides: S3StorageOverrides): S3StorageOptions {
+  const region = set(config.region);
+  const privateEndpoint = set(config.private_endpoint);
   const usePrivate = overrides.usePrivateEndpoint ?? process.env["__OW_ACTIVATION_ID"] !== undefined;
-  const endpoint = (usePrivate ? privateEndpoint : undefined) ?? str(config, "endpoint") ?? (region === undefined ? undefined : ibmCosEndpoint(region));
+  const endpoint = (usePrivate ? privateEndpoint : undefined) ?? set(config.endpoint) ?? (region === undefined ? undefined : ibmCosEndpoint(region));
   if (endpoint === undefined) {
     throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, "the ibm_cos config section needs endpoint or region (e.g. region: us-south)");
   }
-  const apiKey = str(config, "api_key");
+  const apiKey = set(config.api_key);
   const credentials: S3Credentials | undefined =
     apiKey !== undefined
       ? { kind: "ibm-iam", apiKey, ...(overrides.iamTokenUrl === undefined ? {} : { tokenUrl: overrides.iamTokenUrl }) }
@@ -122,15 +128,13 @@ function ibmCosOptions(config: Record<string, unknown>, overrides: S3StorageOver
   };
 }
 
-function minioOptions(config: Record<string, unknown>): S3StorageOptions {
-  const endpoint = str(config, "endpoint");
-  if (endpoint === undefined) throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, "the minio config section needs endpoint (e.g. http://127.0.0.1:9000)");
+function minioOptions(config: ConfigSection<"minio">): S3StorageOptions {
   const credentials = hmacKeys("minio", config);
   if (credentials === undefined) throw credentialsError("minio", `no MinIO credentials: set ${hmacKeyNames("minio")}`);
-  const region = str(config, "region") ?? "us-east-1";
+  const region = config.region;
   return {
     section: "minio",
-    endpoint,
+    endpoint: config.endpoint,
     region,
     forcePathStyle: true,
     credentials,
@@ -139,17 +143,27 @@ function minioOptions(config: Record<string, unknown>): S3StorageOptions {
   };
 }
 
+type SectionOptions<S extends S3Section> = (config: ConfigSection<S>, overrides: S3StorageOverrides) => S3StorageOptions;
+
+/** How each section becomes options. */
+const SECTION_OPTIONS: { readonly [S in S3Section]: SectionOptions<S> } = {
+  s3: (config) => awsOptions(config),
+  ibm_cos: (config, overrides) => ibmCosOptions(config, overrides),
+  minio: (config) => minioOptions(config),
+};
+
 /**
  * The options of an S3 storage backend from its validated config section.
  * @param section - `s3`, `ibm_cos` or `minio`
- * @param config - the section's keys (snake_case, as in the config file)
+ * @param config - the loaded section (from the config, or `validateSection` for keys written by hand)
  * @param overrides - internal knobs that are not config keys
  * @returns the options for {@link S3Storage}
  * @throws TswrenError `TSWREN_STORAGE_CREDENTIALS` when credentials are missing or half set,
  *   `TSWREN_CONFIG_BAD_VALUE` when no endpoint can be derived
  */
-export function s3StorageOptions(section: S3Section, config: Record<string, unknown>, overrides: S3StorageOverrides = {}): S3StorageOptions {
-  const base = section === "s3" ? awsOptions(config) : section === "ibm_cos" ? ibmCosOptions(config, overrides) : minioOptions(config);
+export function s3StorageOptions<S extends S3Section>(section: S, config: ConfigSection<S>, overrides: S3StorageOverrides = {}): S3StorageOptions {
+  const build: SectionOptions<S> = SECTION_OPTIONS[section];
+  const base = build(config, overrides);
   const { maxSockets, connectTimeoutMs, socketTimeoutMs, maxAttempts } = overrides;
   return {
     ...base,

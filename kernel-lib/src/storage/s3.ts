@@ -19,6 +19,7 @@ import type { FinalizeRequestMiddleware } from "@smithy/types";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ByteRange, ObjectInfo, StorageBackend, StorageCapabilities } from "./backend.js";
 import { IbmIamTokenProvider } from "./ibm-iam.js";
+import { putStream } from "./s3-multipart.js";
 import type { S3StorageOptions } from "./s3-config.js";
 import { toStorageError, type S3ErrorContext } from "./s3-errors.js";
 
@@ -176,6 +177,15 @@ export class S3Storage implements StorageBackend {
       await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     } catch (err) {
       throw this.fail(err, "put", bucket, key);
+    }
+  }
+
+  async putStream(bucket: string, key: string, body: Readable): Promise<void> {
+    checkKey(key);
+    try {
+      await putStream(this.client, bucket, key, body);
+    } catch (err) {
+      throw this.fail(err, "putStream", bucket, key);
     }
   }
 

@@ -3,7 +3,8 @@
  * functions (`ctx.storage`). It wraps one {@link StorageBackend} with a default bucket.
  */
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
+import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ByteRange, ObjectInfo, StorageBackend } from "./backend.js";
 import { executorPrefix } from "./keys.js";
 
@@ -28,6 +29,14 @@ export interface StorageScope {
 export interface GetOptions {
   /** Read only these bytes (inclusive end), like `Range: bytes=start-end`. */
   range?: ByteRange;
+}
+
+/** What {@link Storage.headBucket} tells about an existing bucket. */
+export interface BucketInfo {
+  /** The bucket's name. */
+  readonly bucket: string;
+  /** The storage backend holding it, e.g. `minio`, `localhost`. */
+  readonly backend: string;
 }
 
 /**
@@ -59,9 +68,28 @@ export class Storage {
     return this.backend.name;
   }
 
-  /** Write an object (atomically). */
-  put(key: string, body: Uint8Array | string, bucket = this.bucket): Promise<void> {
+  /**
+   * Write an object (atomically). A `Readable` may be of any length, unknown in advance: on S3
+   * stores it is uploaded in 8 MiB parts (multipart upload, aborted when the stream fails).
+   * @example
+   * await storage.put("logs/big.txt", createReadStream("big.txt"));
+   */
+  put(key: string, body: Uint8Array | string | Readable, bucket = this.bucket): Promise<void> {
+    if (body instanceof Readable) return this.backend.putStream(bucket, key, body);
     return this.backend.put(bucket, key, body);
+  }
+
+  /**
+   * Check that a bucket exists (Lithops' `head_bucket`).
+   * @returns the bucket's name and backend
+   * @throws TswrenError `TSWREN_NO_SUCH_BUCKET` when it does not exist (credential and
+   *   connection errors as for any storage call)
+   */
+  async headBucket(bucket = this.bucket): Promise<BucketInfo> {
+    if (!(await this.backend.bucketExists(bucket))) {
+      throw new TswrenError(ErrorCodes.NO_SUCH_BUCKET, `bucket ${JSON.stringify(bucket)} does not exist in ${this.backend.name} storage; create it or name another bucket`);
+    }
+    return { bucket, backend: this.backend.name };
   }
 
   /** Read an object or a byte range of it. @throws TswrenError `TSWREN_NO_SUCH_KEY` */

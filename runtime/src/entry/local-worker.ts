@@ -6,9 +6,16 @@
  *
  * A call's status write overlaps the next call (statuses are still reported in call order, each
  * once it is stored), so a slow store does not stall the pool between calls.
+ *
+ * Faults stay with their call (`fault-guard.ts`): an error thrown or rejected by a timer or
+ * promise a call left behind, or its late `process.exit`, is reported against that call (a
+ * `fault` message; the pool logs it) and never fails the call running now; the worker then
+ * retires once that call is reported, and the pool replaces it.
  */
 import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
-import { workerShouldRetire } from "../exit-guard.js";
+import { exitProcess, guardExitForever, workerShouldRetire } from "../exit-guard.js";
+import { installFaultGuard, onUnclean, workerIsUnclean } from "../fault-guard.js";
+import { writeRealStderr } from "../log-capture.js";
 import { executeCall, persistStatus } from "../handler.js";
 import { startMarkerHook } from "../start-marker.js";
 
@@ -49,9 +56,9 @@ async function drain(): Promise<void> {
           pendingWrites--;
         });
         if (pendingWrites >= MAX_PENDING_WRITES) await reporting;
-        if (workerShouldRetire()) {
+        if (workerShouldRetire() || workerIsUnclean()) {
           await reporting;
-          retire("a function called process.exit");
+          retire(workerShouldRetire() ? "a function called process.exit" : "an error escaped a call");
           return;
         }
       }
@@ -77,5 +84,15 @@ process.on("message", (message: HostMessage) => {
       return;
   }
 });
-process.on("disconnect", () => process.exit(process.exitCode ?? 0));
+process.on("disconnect", () => exitProcess(typeof process.exitCode === "number" ? process.exitCode : 0));
+guardExitForever();
+installFaultGuard((fault) => {
+  writeRealStderr(fault.text);
+  send({ type: "fault", call: fault.call, text: fault.text });
+});
+// A late fault while no call runs: leave now (a running call retires the worker when it ends).
+onUnclean(() => {
+  const idle = (): boolean => !running && !retired;
+  if (idle()) void reporting.then(() => { if (idle()) retire("an error escaped a call"); });
+});
 send({ type: "ready", workerId });

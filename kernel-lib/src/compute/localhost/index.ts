@@ -3,18 +3,15 @@
  * shared by every executor of this process with the same pool size. Worker events arrive on a
  * direct channel (IPC), so no storage polling is needed.
  */
-import { cpus } from "node:os";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import type { InvocationPayload } from "../../protocol.js";
+import type { ConfigSection } from "../../config/types.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "../backend.js";
 import { WorkerPool } from "./pool.js";
 import { runtimeFile } from "../runtime-files.js";
 
-/** Config section `localhost`. */
-export interface LocalhostComputeConfig {
-  /** Number of worker processes (default: number of CPUs). */
-  worker_processes?: number;
-}
+/** The keys of config section `localhost` the pool reads. */
+export type LocalhostComputeConfig = Pick<ConfigSection<"localhost">, "worker_processes">;
 
 interface SharedPool {
   pool: WorkerPool;
@@ -31,7 +28,13 @@ export function localWorkerEntry(): string {
 /** Calls run in local worker processes. */
 export class LocalhostCompute implements ComputeBackend {
   readonly name = "localhost";
-  readonly capabilities: ComputeCapabilities = { directChannel: true, reportsEveryCall: true, remoteInvoker: false };
+  /** Events over IPC; pending and running calls can be cancelled; every call is reported. */
+  readonly capabilities: ComputeCapabilities = {
+    reportsEveryCall: true,
+    events: { subscribe: (listener) => this.onEvent(listener) },
+    cancelPending: { cancel: (executorId, jobId) => this.cancelPending(executorId, jobId) },
+    cancelRunning: { cancel: (executorId, jobId) => this.cancelRunning(executorId, jobId) },
+  };
   /** The pool splits invocations into batches itself, so a whole job travels as one. */
   readonly callsPerInvocation = Number.POSITIVE_INFINITY;
   private readonly workers: number;
@@ -39,9 +42,9 @@ export class LocalhostCompute implements ComputeBackend {
   private readonly unsubscribes = new Set<() => void>();
   private closed = false;
 
-  /** @param config - the `localhost` section */
+  /** @param config - the loaded `localhost` section */
   constructor(config: LocalhostComputeConfig) {
-    this.workers = config.worker_processes ?? Math.max(1, cpus().length);
+    this.workers = config.worker_processes;
     let shared = pools.get(this.workers);
     if (shared === undefined) {
       shared = { pool: new WorkerPool({ workers: this.workers, entry: localWorkerEntry() }), users: 0 };
@@ -57,6 +60,7 @@ export class LocalhostCompute implements ComputeBackend {
     return Promise.resolve({ activationId: `${payload.executorId}-${payload.jobId}-${payload.calls[0]?.callId ?? "none"}` });
   }
 
+  /** Subscribe to the pool's events (the `events` capability); returns unsubscribe. */
   onEvent(listener: (event: ComputeEvent) => void): () => void {
     this.shared.pool.on("event", listener);
     const off = (): void => {
@@ -67,10 +71,12 @@ export class LocalhostCompute implements ComputeBackend {
     return off;
   }
 
+  /** Drop this executor's queued calls (the `cancelPending` capability); returns how many. */
   cancelPending(executorId: string, jobId?: string): number {
     return this.shared.pool.cancelPending(executorId, jobId);
   }
 
+  /** Kill this executor's running calls (the `cancelRunning` capability); returns how many. */
   cancelRunning(executorId: string, jobId?: string): number {
     return this.shared.pool.cancelRunning(executorId, jobId);
   }

@@ -161,6 +161,10 @@ export class WorkerPool extends EventEmitter {
         worker.running = null;
         worker.clearTimer();
         return;
+      case "fault":
+        // Logged against the guilty call on the client's stderr; no call's outcome changes.
+        process.stderr.write(message.text.replace(/^tswren: /, `tswren (localhost worker pid ${worker.pid}): `));
+        return;
     }
   }
 

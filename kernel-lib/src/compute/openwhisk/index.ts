@@ -11,11 +11,12 @@ import { ErrorCodes, TswrenError } from "../../errors.js";
 import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
 import type { InvocationPayload, RemoteInvokeRequest } from "../../protocol.js";
 import type { ComputeBackend, ComputeCapabilities, InvokeReceipt, StagedPayload } from "../backend.js";
+import { whiskRuntimeCapabilities } from "./runtime-capability.js";
 import { InvokeQueue } from "./invoke-queue.js";
 import type { FailureDecision } from "./invoke-queue.js";
 import { RuntimeActions } from "./runtime-actions.js";
 import { whiskSettings } from "./settings.js";
-import type { WhiskSection, WhiskSettings } from "./settings.js";
+import type { WhiskConfig, WhiskSection, WhiskSettings } from "./settings.js";
 import { connectWhisk, withTimeouts } from "./whisk-client.js";
 import type { WhiskConnection } from "./whisk-client.js";
 import { classifyWhiskError, whiskError } from "./whisk-errors.js";
@@ -25,12 +26,10 @@ import { signPayload } from "../../security/signing.js";
 export { RuntimeActions } from "./runtime-actions.js";
 export type { DeployedRuntime } from "./runtime-actions.js";
 export { runtimeActionName, whiskSettings } from "./settings.js";
-export type { WhiskSettings, WhiskSection } from "./settings.js";
+export type { WhiskConfig, WhiskSettings, WhiskSection } from "./settings.js";
 
 /** Options of {@link OpenWhiskCompute} that do not come from its config section. */
 export interface OpenWhiskComputeOptions {
-  /** Which section the config is: `openwhisk` (default) or `ibm_cf`. */
-  section?: WhiskSection;
   /** `tswren.retry_sleeps`: pauses (s) after consecutive 429s; beyond the list the last doubles. */
   retrySleepsS?: readonly number[];
   /** Reject the backlog when throttled with nothing accepted for this long (default max(2 × runtime_timeout, 120 s)). */
@@ -63,18 +62,18 @@ interface InvocationMeta {
  * Functions.
  * @example
  * ```ts
- * const ow = new OpenWhiskCompute({ endpoint: "https://ow.example.com", api_key: "uuid:key" });
+ * const config = validateSection("openwhisk", { endpoint: "https://ow.example.com", api_key: "uuid:key" }, "example");
+ * const ow = new OpenWhiskCompute({ section: "openwhisk", config });
  * await ow.invoke(payload); // resolves once the platform accepted the activation
  * ```
  */
 export class OpenWhiskCompute implements ComputeBackend {
   /** `openwhisk` or `ibm_cf`. */
   readonly name: WhiskSection;
-  readonly capabilities: ComputeCapabilities = { directChannel: false, reportsEveryCall: false, remoteInvoker: true };
+  /** Remote invoker, dropping queued activations, and the runtime actions. */
+  readonly capabilities: ComputeCapabilities;
   /** Calls per activation: the section's `chunksize`. */
   readonly callsPerInvocation: number;
-  /** The section's `remote_invoker`: send jobs through one remote activation by default. */
-  readonly remoteInvokerByDefault: boolean;
   /** The typed settings of the section. */
   readonly settings: WhiskSettings;
   /** The runtime actions (deploy, list, delete). */
@@ -89,17 +88,16 @@ export class OpenWhiskCompute implements ComputeBackend {
   private closed = false;
 
   /**
-   * @param config - the validated `openwhisk` (or `ibm_cf`) section, snake_case keys
-   * @param options - the section name, `tswren.retry_sleeps` and retry tuning
+   * @param whisk - the loaded `openwhisk` (or `ibm_cf`) section and its name
+   * @param options - `tswren.retry_sleeps` and retry tuning
    * @throws TswrenError `TSWREN_COMPUTE_CREDENTIALS` without credentials
    */
-  constructor(config: Record<string, unknown>, options: OpenWhiskComputeOptions = {}) {
-    this.settings = whiskSettings(options.section ?? "openwhisk", config);
+  constructor(whisk: WhiskConfig, options: OpenWhiskComputeOptions = {}) {
+    this.settings = whiskSettings(whisk);
     this.name = this.settings.section;
     this.callsPerInvocation = this.settings.chunksize;
-    this.remoteInvokerByDefault = this.settings.remoteInvoker;
     this.conn = connectWhisk(this.settings, options.iamTokenUrl !== undefined ? { iamTokenUrl: options.iamTokenUrl } : {});
-    this.signing = new DeploymentKey(this.settings.section, config);
+    this.signing = new DeploymentKey(this.settings.section, whisk.config);
     this.runtime = new RuntimeActions(this.conn, this.settings, this.signing);
     this.networkRetries = options.networkRetries ?? 5;
     this.networkRetryBaseMs = options.networkRetryBaseMs ?? 200;
@@ -109,6 +107,17 @@ export class OpenWhiskCompute implements ComputeBackend {
       throttleSleepsS: options.retrySleepsS ?? [1, 5],
       giveUpMs: options.throttleGiveUpMs ?? Math.max(2 * this.settings.timeoutS * 1000, 120_000),
     });
+    const runtime = whiskRuntimeCapabilities(this.runtime, this.settings);
+    this.capabilities = {
+      reportsEveryCall: false,
+      remoteInvoke: {
+        byDefault: this.settings.remoteInvoker,
+        invoke: (payload, callsPerActivation, staged) => this.invokeRemote(payload, callsPerActivation, staged),
+      },
+      cancelPending: { cancel: (executorId, jobId) => this.cancelPending(executorId, jobId) },
+      runtimeList: runtime,
+      runtimeDeploy: runtime,
+    };
   }
 
   /**

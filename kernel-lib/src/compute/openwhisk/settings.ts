@@ -2,6 +2,7 @@
  * Settings of the OpenWhisk-style backends (`openwhisk`, `ibm_cf`) read from their validated
  * config section, the runtime action's name, and where the runtime action zip lives.
  */
+import type { ConfigSection } from "../../config/types.js";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { TSWREN_VERSION } from "../../version.js";
 import { runtimeFile } from "../runtime-files.js";
@@ -50,58 +51,55 @@ export const VERSION_ANNOTATION = "tswren-version";
 /** Default runtime base name: `tswren-runtime-<version>`. */
 export const DEFAULT_RUNTIME_NAME = `tswren-runtime-${TSWREN_VERSION}`;
 
-function str(config: Record<string, unknown>, key: string): string | undefined {
-  const v = config[key];
-  return typeof v === "string" && v !== "" ? v : undefined;
+/** A loaded `openwhisk` or `ibm_cf` section, tagged with its name. */
+export type WhiskConfig =
+  | { section: "openwhisk"; config: ConfigSection<"openwhisk"> }
+  | { section: "ibm_cf"; config: ConfigSection<"ibm_cf"> };
+
+/** A set string, or undefined for an absent or empty one. */
+function set(value: string | undefined): string | undefined {
+  return value === "" ? undefined : value;
 }
 
-function num(config: Record<string, unknown>, key: string, fallback: number): number {
-  const v = config[key];
-  return typeof v === "number" && Number.isFinite(v) ? v : fallback;
-}
-
-function bool(config: Record<string, unknown>, key: string, fallback: boolean): boolean {
-  const v = config[key];
-  return typeof v === "boolean" ? v : fallback;
-}
-
-function readAuth(section: WhiskSection, config: Record<string, unknown>): WhiskAuth {
-  const apiKey = str(config, "api_key");
-  const iamApiKey = str(config, "iam_api_key");
+function readAuth(whisk: WhiskConfig): WhiskAuth {
+  const { section, config } = whisk;
+  const apiKey = set(config.api_key);
   if (apiKey !== undefined) return { kind: "basic", apiKey, keyName: `${section}.api_key` };
-  if (section === "ibm_cf" && iamApiKey !== undefined) return { kind: "iam", iamApiKey, keyName: `${section}.iam_api_key` };
+  const iamApiKey = whisk.section === "ibm_cf" ? set(whisk.config.iam_api_key) : undefined;
+  if (iamApiKey !== undefined) return { kind: "iam", iamApiKey, keyName: `${section}.iam_api_key` };
   const keys = section === "ibm_cf" ? "`ibm_cf.api_key` or `ibm_cf.iam_api_key`" : "`openwhisk.api_key`";
   throw new TswrenError(ErrorCodes.COMPUTE_CREDENTIALS, `the ${section} backend needs credentials: set ${keys} in the config`);
 }
 
+/** The keys only `openwhisk` has; `ibm_cf` always runs with TLS checks, one call per activation, from the client. */
+function openwhiskOnly(whisk: WhiskConfig): Pick<WhiskSettings, "insecure" | "remoteInvoker" | "chunksize"> {
+  if (whisk.section === "ibm_cf") return { insecure: false, remoteInvoker: false, chunksize: 1 };
+  return { insecure: whisk.config.insecure, remoteInvoker: whisk.config.remote_invoker, chunksize: whisk.config.chunksize };
+}
+
 /**
- * Read the settings of a validated `openwhisk` or `ibm_cf` section (defaults already applied by
- * the config loader; missing values fall back to the schema defaults).
- * @param section - which section `config` is
- * @param config - the section's keys, snake_case
- * @throws TswrenError `TSWREN_COMPUTE_CREDENTIALS` without a key, `TSWREN_CONFIG_BAD_VALUE` without an endpoint
+ * Read the settings of a loaded `openwhisk` or `ibm_cf` section (defaults applied by the config
+ * loader or `validateSection`).
+ * @param whisk - the section and its name
+ * @throws TswrenError `TSWREN_COMPUTE_CREDENTIALS` without a key
  */
-export function whiskSettings(section: WhiskSection, config: Record<string, unknown>): WhiskSettings {
-  const endpoint = str(config, "endpoint");
-  if (endpoint === undefined) {
-    throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `${section}.endpoint is required: set the API host URL of the platform, e.g. https://openwhisk.example.com`);
-  }
-  const runtime = str(config, "runtime") ?? DEFAULT_RUNTIME_NAME;
+export function whiskSettings(whisk: WhiskConfig): WhiskSettings {
+  const { section, config } = whisk;
+  const runtime = set(config.runtime) ?? DEFAULT_RUNTIME_NAME;
   const slash = runtime.indexOf("/");
+  const namespaceId = whisk.section === "ibm_cf" ? set(whisk.config.namespace_id) : undefined;
   return {
     section,
-    endpoint: endpoint.replace(/\/+$/, ""),
-    namespace: str(config, "namespace_id") ?? str(config, "namespace") ?? "_",
-    auth: readAuth(section, config),
+    endpoint: config.endpoint.replace(/\/+$/, ""),
+    namespace: namespaceId ?? set(config.namespace) ?? "_",
+    auth: readAuth(whisk),
     packageName: slash > 0 ? runtime.slice(0, slash) : RUNTIME_PACKAGE,
     runtimeName: slash > 0 ? runtime.slice(slash + 1) : runtime,
-    memoryMb: num(config, "runtime_memory", 256),
-    timeoutS: num(config, "runtime_timeout", 300),
-    invokePoolThreads: Math.max(1, Math.floor(num(config, "invoke_pool_threads", 64))),
-    maxWorkers: Math.max(1, Math.floor(num(config, "max_workers", 100))),
-    insecure: bool(config, "insecure", false),
-    remoteInvoker: bool(config, "remote_invoker", false),
-    chunksize: Math.max(1, Math.floor(num(config, "chunksize", 1))),
+    memoryMb: config.runtime_memory,
+    timeoutS: config.runtime_timeout,
+    invokePoolThreads: config.invoke_pool_threads,
+    maxWorkers: config.max_workers,
+    ...openwhiskOnly(whisk),
   };
 }
 
