@@ -217,8 +217,9 @@ package_version() {
 }
 
 # kernel.json, byte for byte as `tswren kernel install` writes it (JSON.stringify(spec, null, 2)).
+# "interrupt_mode": "message": Jupyter interrupts with interrupt_request, never SIGINT to the group.
 kernel_json() {
-  printf '{\n  "argv": [\n    %s,\n    %s,\n    "kernel",\n    "--config-path",\n    "{connection_file}"\n  ],\n  "display_name": "%s",\n  "language": "typescript"\n}\n' \
+  printf '{\n  "argv": [\n    %s,\n    %s,\n    "kernel",\n    "--config-path",\n    "{connection_file}"\n  ],\n  "display_name": "%s",\n  "language": "typescript",\n  "interrupt_mode": "message"\n}\n' \
     "$(json_string "$node_path")" "$(json_string "$entry")" "$KERNEL_DISPLAY"
 }
 
@@ -328,6 +329,9 @@ do_install() {
   kernel_stage=$data_dir/kernels/.$KERNEL_NAME.new.$$
   mkdir -- "$kernel_stage"
   kernel_json >"$kernel_stage/kernel.json"
+  for logo in logo-32x32.png logo-64x64.png; do
+    [ ! -f "$staged/kernelspec/$logo" ] || cp -- "$staged/kernelspec/$logo" "$kernel_stage/$logo"
+  done
   if [ -n "$labext_src" ]; then
     make_dir "$(dirname -- "$labext_dir")"
     labext_stage=$(dirname -- "$labext_dir")/.$(basename -- "$labext_dir").new.$$

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { functionExecutor } from "tswren";
+import { engineOf } from "tswren/internal";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runtimeDir = path.join(here, "../kernel-lib/dist/runtime");
@@ -41,7 +42,7 @@ async function loadServices() {
 
 /** Count every request of the executor's storage client from now on. */
 async function countStorageRequests(fx) {
-  const { storage } = await fx.core.backends();
+  const { storage } = await engineOf(fx).backends();
   const counter = { requests: 0 };
   for (const method of ["put", "get", "getStream", "head", "list", "delete", "deleteMany", "bucketExists", "ensureBucket"]) {
     const original = storage[method].bind(storage);

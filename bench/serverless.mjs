@@ -3,13 +3,15 @@
 // 1. invocations submitted per second for 5000 calls (goal >= 1000/s on 2 cores), measured with
 //    the emulator accepting activations without running them (the client's own rate: on a real
 //    platform the activations run elsewhere), and again with them running on this machine;
-// 2. the client's submit time with the remote invoker for 1000 vs 10,000 calls (goal: within 20%).
+// 2. the client's submit time with the remote invoker for 1000 vs 10,000 calls (goal: within 20%);
+// then the same for AWS Lambda (bench/serverless-lambda.mjs: moto + router + RIE pools).
 import { build } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { functionExecutor } from "tswren";
+import { lambdaFigures } from "./serverless-lambda.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runtimeDir = path.join(here, "../kernel-lib/dist/runtime");
@@ -101,3 +103,9 @@ try {
   emulator.dispose();
   rmSync(storageRoot, { recursive: true, force: true });
 }
+
+// The Lambda column: the same figures for the aws_lambda backend (moto + router + RIE pools), after
+// the OpenWhisk emulator stopped.
+const lambda = await lambdaFigures();
+for (const line of lambda.lines) console.log(line);
+console.log(JSON.stringify({ lambda: lambda.summary }));

@@ -8,7 +8,7 @@ import { PROGRESS_MIME } from "./payload.js";
 import { ProgressRenderer } from "./widget.js";
 
 export { PROGRESS_MIME, PAYLOAD_VERSION, parsePayload, formatElapsed } from "./payload.js";
-export type { ProgressPayload, ParsedPayload } from "./payload.js";
+export type { ProgressPayload, ParsedPayload, ReadPayload } from "./payload.js";
 export { ProgressRenderer, ROOT_CLASS } from "./widget.js";
 
 /** The renderer's rank: lower wins; JupyterLab's HTML renderer has 50. */

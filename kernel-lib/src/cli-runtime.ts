@@ -23,6 +23,8 @@ export interface RuntimeCommandOptions {
   memory?: string;
   /** Compute backend (default: `tswren.backend` from the config). */
   backend?: string;
+  /** aws_lambda: create the execution role when it is missing (PyWren's `create_role`). */
+  createRole?: boolean;
 }
 
 function parseMemory(memory: string | undefined): number | undefined {
@@ -34,8 +36,11 @@ function parseMemory(memory: string | undefined): number | undefined {
   return mb;
 }
 
-function loadFor(backend: string | undefined): TswrenConfig {
-  return loadConfig(backend !== undefined ? { overrides: { tswren: { backend } } } : {});
+function loadFor(backend: string | undefined, createRole = false): TswrenConfig {
+  const overrides: Record<string, Record<string, unknown>> = {};
+  if (backend !== undefined) overrides["tswren"] = { backend };
+  if (createRole) overrides["aws_lambda"] = { create_role: true };
+  return loadConfig({ overrides });
 }
 
 /** The error for a backend without the capability a `runtime` subcommand needs. */
@@ -67,7 +72,7 @@ async function runOn(compute: ComputeBackend, what: "deploy" | "list" | "delete"
  */
 export async function runtimeCommand(what: "deploy" | "list" | "delete", print: Print, options: RuntimeCommandOptions): Promise<void> {
   const memoryMb = parseMemory(options.memory);
-  const config = loadFor(options.backend);
+  const config = loadFor(options.backend, options.createRole === true);
   const compute = await createSelectedCompute(config);
   try {
     for (const line of await runOn(compute, what, memoryMb)) print(line);
@@ -130,6 +135,7 @@ export function registerRuntimeCommands(cmd: Command, print: Print): void {
       : "delete the runtime action of a memory size (default: every size)",
     );
     if (what !== "list") sub.option("-m, --memory <mb>", "memory size in MB (deploy default: runtime_memory)");
+    if (what === "deploy") sub.option("--create-role", "aws_lambda: create the execution role tswren-lambda-role when it is missing");
     sub.option("-b, --backend <name>", "compute backend (default: from config)");
     sub.action((opts: RuntimeCommandOptions) => runtimeCommand(what, print, opts));
   }

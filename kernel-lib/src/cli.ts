@@ -6,6 +6,7 @@
  * `tswren kernel install` registers it.
  */
 import { Command, CommanderError } from "commander";
+import { registerJobCommands } from "./cli-job.js";
 import { registerRuntimeCommands } from "./cli-runtime.js";
 import { installKernelSpec } from "./notebook/kernelspec.js";
 import { loadConfig } from "./config/index.js";
@@ -95,6 +96,7 @@ function program(print: Print): Command {
     .description("delete tswren job data (function bundles, inputs, statuses, outputs) from storage")
     .action(() => clean(print));
   registerRuntimeCommands(cmd, print);
+  registerJobCommands(cmd, print);
   registerKernelCommand(cmd, print);
   return cmd;
 }

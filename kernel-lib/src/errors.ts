@@ -49,6 +49,10 @@ export const ErrorCodes = {
   MONITOR_UNREACHABLE: "TSWREN_MONITOR_UNREACHABLE",
   /** The RabbitMQ broker refused the credentials or the vhost of `rabbitmq.amqp_url`. */
   MONITOR_CREDENTIALS: "TSWREN_MONITOR_CREDENTIALS",
+  /** A wait or getResult ran longer than `tswren.execution_timeout` (its calls keep running). */
+  EXECUTION_TIMEOUT: "TSWREN_EXECUTION_TIMEOUT",
+  /** A map's items do not give the function the arguments it declares (checked before any invocation). */
+  ARGUMENT_MISMATCH: "TSWREN_ARGUMENT_MISMATCH",
   /** No usable signing key for a runtime (client side), or a key that is too short. */
   SIGNING_KEY: "TSWREN_SIGNING_KEY",
   /** A runtime refused an invocation: not signed, forged, expired, or signed with another key (HTTP 401). */

@@ -3,9 +3,9 @@
  * `FunctionExecutor` validates at the public boundary and delegates here.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { ComputeBackend, StagedPayload } from "./compute/backend.js";
-import { createSelectedCompute } from "./compute/registry.js";
-import { computeSection, storageSection } from "./config/sections.js";
+import type { StagedPayload } from "./compute/backend.js";
+import { computeSection } from "./config/sections.js";
+import { createBackends, type Backends } from "./executor-backends.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import { ResponseFuture, type JobSubmitState } from "./future.js";
@@ -13,33 +13,14 @@ import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
-import { DirectMonitor } from "./monitor/direct.js";
-import type { Monitor } from "./monitor/monitor.js";
-import { RabbitMonitor } from "./monitor/rabbitmq/rabbitmq-monitor.js";
-import { StoragePollMonitor, type PollSink, type WatchedCall } from "./monitor/storage-poll.js";
+import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION, encodePayload, failedStatus } from "./protocol.js";
-import type { CallSpec, CallStatus, InvocationPayload, StorageRef } from "./protocol.js";
+import type { CallSpec, CallStatus, InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
-import type { StorageBackend } from "./storage/backend.js";
 import * as keys from "./storage/keys.js";
-import { createSelectedStorage } from "./storage/registry.js";
 import { TSWREN_VERSION } from "./version.js";
-
-/** Backends of a running executor, created on first use. */
-export interface Backends {
-  compute: ComputeBackend;
-  storage: StorageBackend;
-  storageRef: StorageRef;
-  /** Every monitor in use: the backend's own channel, storage polling and/or RabbitMQ. */
-  monitors: Monitor[];
-  /**
-   * The storage monitor, when the backend does not report every call itself (in RabbitMQ mode,
-   * the RabbitMQ monitor's storage fallback). Workers write `start` keys when there is one.
-   */
-  poller: StoragePollMonitor | null;
-  /** The RabbitMQ monitor, with `monitoring: "rabbitmq"`. */
-  rabbit: RabbitMonitor | null;
-}
+import { Submissions } from "./submissions.js";
+import { effectiveLogLevel, Logger } from "./log.js";
 
 /** Time after a call's own timeout before a silent call counts as lost. */
 const LOST_GRACE_MS = 10_000;
@@ -63,6 +44,8 @@ export interface JobRequest {
   inputKind: "value" | "part";
   /** Use the remote invoker (undefined: the backend's default). */
   remoteInvoker?: boolean;
+  /** The job gives one value (`callAsync`, a single reducer); see `ResponseFuture.single`. */
+  single?: boolean;
 }
 
 interface JobRecord {
@@ -85,8 +68,8 @@ interface JobRecord {
 export class ExecutorCore implements PollSink {
   readonly executorId: string;
   readonly config: TswrenConfig;
-  /** Job submissions in call order; each resolves to the job's futures. */
-  readonly submissions: Array<{ kind: JobKind; futures: Promise<ResponseFuture[]> }> = [];
+  /** Jobs accepted, in call order, and which of their futures were consumed. */
+  readonly submissions = new Submissions();
   private backendsPromise: Promise<Backends> | null = null;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
@@ -97,14 +80,31 @@ export class ExecutorCore implements PollSink {
   private readonly staged = new Map<string, StagedPayload>();
   closed = false;
 
+  /** Debug lines of submit, invoke and monitor events (`log_level`, `TSWREN_LOGLEVEL`). */
+  readonly log: Logger;
+
+  /** @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` for a bad `TSWREN_LOGLEVEL` */
   constructor(executorId: string, config: TswrenConfig) {
     this.executorId = executorId;
     this.config = config;
+    this.log = new Logger(executorId, effectiveLogLevel(config.tswren.log_level));
   }
 
-  /** Reserve the next job id of a kind (synchronously, so ids follow call order). */
-  nextJobId(kind: JobKind): string {
-    return makeJobId(kind, this.counters[kind]++);
+  /** Reserve the next job ids of some kinds (synchronously, so ids follow call order). */
+  reserveJobIds(kinds: readonly JobKind[]): string[] {
+    return kinds.map((kind) => makeJobId(kind, this.counters[kind]++));
+  }
+
+  /**
+   * Give back the ids of a submission that was refused before anything was invoked, when no
+   * later job took ids of the same kind, so a refused submission leaves no gap in the job ids.
+   */
+  releaseJobIds(jobIds: readonly string[]): void {
+    for (const jobId of [...jobIds].reverse()) {
+      const kind = jobId[0] as JobKind;
+      if (this.jobs.has(jobId) || makeJobId(kind, this.counters[kind] - 1) !== jobId) continue;
+      this.counters[kind]--;
+    }
   }
 
   /** The limits every compute backend's section declares, from the selected backend's section. */
@@ -115,7 +115,9 @@ export class ExecutorCore implements PollSink {
   /** The backends, created and connected on first use. */
   backends(): Promise<Backends> {
     if (this.backendsPromise === null) {
-      const created = this.createBackends();
+      const t = this.config.tswren;
+      this.log.debug(() => `backends: compute ${t.backend}, storage ${t.storage} bucket ${t.storage_bucket}, monitoring ${t.monitoring}`);
+      const created = createBackends(this.config, this.executorId, this);
       this.backendsPromise = created;
       // A failed start (bad credentials, storage down) is reported to the caller and tried
       // again on the next use, rather than cached forever.
@@ -134,41 +136,6 @@ export class ExecutorCore implements PollSink {
     } catch {
       return null;
     }
-  }
-
-  private async createBackends(): Promise<Backends> {
-    const t = this.config.tswren;
-    const storage = await createSelectedStorage(this.config);
-    const storageRef: StorageRef = { backend: t.storage, config: { ...storageSection(this.config, t.storage) }, bucket: t.storage_bucket, prefix: t.storage_prefix };
-    // The broker is checked (and the executor's queue declared) before anything is written or invoked.
-    const rabbit = t.monitoring === "rabbitmq" ? await RabbitMonitor.connect(this.config.rabbitmq?.amqp_url ?? "", this.executorId, this, storage, storageRef) : null;
-    try {
-      await storage.ensureBucket(t.storage_bucket);
-      const compute = await createSelectedCompute(this.config, { retrySleepsS: t.retry_sleeps });
-      const { monitors, poller } = this.monitorsFor(compute, storage, storageRef, rabbit);
-      for (const m of monitors) m.start();
-      return { compute, storage, storageRef, monitors, poller, rabbit };
-    } catch (err) {
-      await rabbit?.stop();
-      throw err;
-    }
-  }
-
-  /**
-   * The monitors of a monitoring mode: `auto` uses the backend's direct channel (with storage
-   * polling unless the backend reports every call), `storage` polls storage, `rabbitmq` consumes
-   * the workers' messages (and still takes calls the backend itself ended from its channel).
-   */
-  private monitorsFor(compute: ComputeBackend, storage: StorageBackend, storageRef: StorageRef, rabbit: RabbitMonitor | null): Pick<Backends, "monitors" | "poller"> {
-    const channel = compute.capabilities.events !== undefined;
-    if (rabbit !== null) {
-      return { monitors: channel ? [rabbit, new DirectMonitor(compute, this.executorId, this, true)] : [rabbit], poller: rabbit.fallback };
-    }
-    const direct = channel && this.config.tswren.monitoring === "auto";
-    const monitors: Monitor[] = direct ? [new DirectMonitor(compute, this.executorId, this)] : [];
-    const poller = direct && compute.capabilities.reportsEveryCall ? null : new StoragePollMonitor(storage, storageRef, this.executorId, this);
-    if (poller !== null) monitors.push(poller);
-    return { monitors, poller };
   }
 
   /**
@@ -199,7 +166,7 @@ export class ExecutorCore implements PollSink {
     const table = new StatsTable(req.calls.length);
     table.setAll("hostJobCreateMs", hostJobCreateMs);
     const submitState: JobSubmitState = { submitted: false };
-    const futures = req.calls.map((_c, index) => new ResponseFuture({ executorId: this.executorId, jobId, index }, table, req.producesOutput, submitState));
+    const futures = req.calls.map((_c, index) => new ResponseFuture({ executorId: this.executorId, jobId, index, single: req.single ?? false }, table, req.producesOutput, submitState));
     const b = await this.backends();
     this.assertOpen();
     const { prefix, bucket } = b.storageRef;
@@ -228,13 +195,30 @@ export class ExecutorCore implements PollSink {
       hostJobCreateMs,
       ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
     };
+    this.log.debug(() => `submit ${jobId}: ${req.calls.length} calls, function ${req.captured.hash} (${req.captured.modules.length} modules), input blob ${req.blob?.length ?? 0} bytes, timeout ${req.timeoutMs} ms, memory ${req.memoryMb} MB, retries ${req.retries}`);
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
     if (futures.length > 0) this.activeJobs.add(jobId);
     const remote = req.remoteInvoker ?? b.compute.capabilities.remoteInvoke?.byDefault ?? false;
-    if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
-    await this.invoke(b, base, req.calls, futures, remote);
+    try {
+      if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
+      await this.invoke(b, base, req.calls, futures, remote);
+    } catch (err) {
+      this.dropJob(jobId, futures, err);
+      throw err;
+    }
     return futures;
+  }
+
+  /** Forget a job whose submission failed: its futures end (consumed) and nothing watches it. */
+  private dropJob(jobId: string, futures: readonly ResponseFuture[], err: unknown): void {
+    for (const f of futures) {
+      f.failLocally(ErrorCodes.CALL_LOST, `its job could not be submitted: ${err instanceof Error ? err.message : String(err)}`, "error", err);
+      f.read = true;
+    }
+    this.jobs.delete(jobId);
+    this.activeJobs.delete(jobId);
+    this.staged.delete(jobId);
   }
 
   /**
@@ -265,6 +249,7 @@ export class ExecutorCore implements PollSink {
     }
     const staged = remote ? this.staged.get(base.jobId) : undefined;
     this.staged.delete(base.jobId);
+    this.log.debug(() => `invoke ${base.jobId}: ${calls.length} calls on ${this.config.tswren.backend}${remote ? " through the remote invoker" : ""}`);
     await invokeCalls(b.compute, { ...base, hostSubmitMs, ...(b.poller !== null ? { startMarkers: true } : {}) }, calls, { remote, ...(staged ? { staged } : {}) });
     for (const m of b.monitors) m.nudge?.();
   }
@@ -307,7 +292,9 @@ export class ExecutorCore implements PollSink {
 
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {
     const future = this.jobs.get(jobId)?.futures[Number.parseInt(callId, 10)];
-    if (future !== undefined && future.attempt === attempt) future.markRunning(workerStartMs);
+    if (future === undefined || future.attempt !== attempt) return;
+    this.log.debug(() => `monitor ${jobId}/${callId} attempt ${attempt}: started`);
+    future.markRunning(workerStartMs);
   }
 
   onStatus(status: CallStatus): void {
@@ -316,6 +303,7 @@ export class ExecutorCore implements PollSink {
     const index = Number.parseInt(status.callId, 10);
     const future = job?.futures[index];
     if (job === undefined || future === undefined || future.done || status.attempt !== future.attempt) return;
+    this.log.debug(() => `monitor ${status.jobId}/${status.callId} attempt ${status.attempt}: ${status.ok ? "success" : `${status.error?.kind ?? "error"} (${status.error?.name ?? "Error"})`} on ${status.workerId}`);
     if (!status.ok && status.attempt < job.maxAttempts) {
       this.retry(job, index, status.attempt + 1, future);
       return;
@@ -410,7 +398,7 @@ export class ExecutorCore implements PollSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled(this.submissions.map((s) => s.futures));
+    await Promise.allSettled(this.submissions.promises());
     const b = await this.startedBackends();
     if (b === null) return;
     b.compute.capabilities.cancelPending?.cancel(this.executorId);

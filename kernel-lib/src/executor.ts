@@ -11,23 +11,37 @@ import { captureFunction } from "./job/capture/index.js";
 import { isObjectsInput, type ObjectsInput } from "./data/objects.js";
 import type { PartSpec } from "./data/partitioner.js";
 import { resolveItems, type Iterdata } from "./job/items.js";
-import { validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
+import { checkCallTimeout, isArgumentList, validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
 import { reduceCalls } from "./job/reduce.js";
+import { checkItemArguments } from "./job/params.js";
 import { prepareInputs } from "./job/prepare.js";
 import { serializeValue } from "./serialize.js";
 import { executorSources, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
-import { collectResults, type GetResultOptions } from "./results.js";
+import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOptions } from "./results.js";
 import { Storage } from "./storage/storage.js";
-import { waitFutures, type WaitOptions } from "./wait.js";
+import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
+import { registerEngine } from "./engine.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
+import { nameJob } from "./progress/job-names.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
 
-/** Input items: values, or futures whose results become the items; `Partial` because `extraArgs` may complete them. */
+declare const reducedValue: unique symbol;
+
+/**
+ * The futures `mapReduce` returns (map calls, then reducers): `getResult(futures)` gives the
+ * reducer's value `V` (with `reducerOnePerObject`, the list of the reducers' values).
+ */
+export type MapReduceFutures<V> = ResponseFuture[] & { readonly [reducedValue]: V };
+
+/** Options of `getResult` that give `null` for failed calls instead of throwing. */
+type Lenient = GetResultOptions & { throwExcept: false };
+
+/** Input items, or futures whose results become the items; `Partial` because `extraArgs` may complete them. */
 type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T | Partial<T> | ResponseFuture<T>> | ObjectsInput;
 
 /**
@@ -38,8 +52,8 @@ type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T |
  * console.log(await fx.getResult()); // [8, 9, 10, 11]
  */
 export class FunctionExecutor {
-  /** @internal */
-  readonly core: ExecutorCore;
+  // Private: neither a property users see (completions, console.dir) nor reachable but through engineOf().
+  readonly #core: ExecutorCore;
 
   /**
    * @param options - backend, storage, limits and a `config` object that override the config file
@@ -51,28 +65,34 @@ export class FunctionExecutor {
       ...(options.config !== undefined ? { config: options.config } : {}),
       ...executorSources(options),
     });
-    this.core = new ExecutorCore(newExecutorId(), config);
+    this.#core = new ExecutorCore(newExecutorId(), config);
+    registerEngine(this, this.#core);
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#core.closed;
   }
 
   /** This executor's id, e.g. `a1b2c3-0`; it prefixes every storage key the executor writes. */
   get executorId(): string {
-    return this.core.executorId;
+    return this.#core.executorId;
   }
 
   /** The loaded configuration (secrets included: print it with `redactConfig`). */
   get config(): TswrenConfig {
-    return this.core.config;
+    return this.#core.config;
   }
 
   /** One line for people: where calls run and where data lives. */
   async describe(): Promise<string> {
-    const b = await this.core.backends();
+    const b = await this.#core.backends();
     return `${b.compute.describe()}; storage: ${b.storage.name} bucket ${b.storageRef.bucket}`;
   }
 
   /** A storage client on this executor's storage backend and bucket. */
   async storage(): Promise<Storage> {
-    const b = await this.core.backends();
+    const b = await this.#core.backends();
     return new Storage(b.storage, b.storageRef.bucket, { prefix: b.storageRef.prefix, executorId: this.executorId });
   }
 
@@ -87,61 +107,75 @@ export class FunctionExecutor {
   /**
    * Run `fn` over every item, one call per item, results in input order.
    * @param iterdata - items (or futures of an earlier job, whose results become the items)
+   * @param options - `extraArgs` as an object is merged into object items; as an array, its
+   *   values are passed after the item: `fn(item, ...extraArgs, ctx)`
    * @returns the calls' futures, in input order
    * @throws TswrenError with a code naming the problem, before anything is invoked
    */
-  map<T, R>(fn: UserFunction<T, R>, iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
-    return this.startJob("M", "map", fn, iterdata, options) as Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(
+    fn: (item: T, ...extraArgsThenCtx: never[]) => R | Promise<R>,
+    iterdata: Items<T>,
+    options: CallOptions & { extraArgs: readonly unknown[] },
+  ): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(fn: UserFunction<T, R>, iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]>;
+  map<T, R>(fn: UserFunction<T, R> | ((item: T, ...extraArgsThenCtx: never[]) => R | Promise<R>), iterdata: Items<T>, options?: CallOptions): Promise<ResponseFuture<Awaited<R>>[]> {
+    return this.startJob("M", "map", fn as UserFunction<T, R>, iterdata, options) as Promise<ResponseFuture<Awaited<R>>[]>;
   }
 
   /**
    * Map, then one reducer over all map results (in input order). By default the reducer starts
    * right away and waits for the map results remotely; `reducerWaitLocal` waits on the client first.
-   * @returns the map futures followed by the reducer's future; `getResult()` gives the reducer's value
+   * @returns the map futures followed by the reducer's future; `getResult()` and
+   *   `getResult(futures)` give the reducer's value (with `reducerOnePerObject`, the list of values)
+   * @example
+   * const futures = await fx.mapReduce((x: number) => x * 2, [1, 2, 3], (rs) => rs.reduce((a, b) => a + b, 0));
+   * await fx.getResult(futures); // 12
    */
-  mapReduce<T, R, S>(
+  mapReduce<T, R, S, O extends MapReduceOptions = MapReduceOptions>(
     mapFn: UserFunction<T, R>,
     iterdata: Items<T>,
     reduceFn: UserFunction<Awaited<R>[], S>,
-    options?: MapReduceOptions,
-  ): Promise<ResponseFuture[]> {
+    options?: O,
+  ): Promise<MapReduceFutures<O extends { reducerOnePerObject: true } ? Awaited<S>[] : Awaited<S>>> {
     let opts: MapReduceOptions;
     try {
       opts = validateCallOptions("mapReduce", options, true);
-      this.core.assertOpen();
+      checkCallTimeout("mapReduce", this.#core.config.tswren.backend, opts.timeout);
+      this.#core.assertOpen();
     } catch (err) {
       return Promise.reject(asError(err));
     }
-    const mapJobId = this.core.nextJobId("M");
-    const reduceJobId = this.core.nextJobId("R");
+    const [mapJobId, reduceJobId] = this.#core.reserveJobIds(["M", "R"]);
+    const onePerObject = opts.reducerOnePerObject === true;
     const run = async (): Promise<ResponseFuture[]> => {
-      if (opts.reducerOnePerObject === true && !isObjectsInput(iterdata)) {
+      if (onePerObject && !isObjectsInput(iterdata)) {
         throw new TswrenError(ErrorCodes.BAD_OPTION, "mapReduce: reducerOnePerObject applies only to objects(...) input");
       }
       const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
+      nameJob(this.#core.executorId, reduceJobId, opts.name ?? reduceFn.name);
       const { futures: mapFutures, parts } = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
       if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
       const calls = reduceCalls({
         mapJobId,
         mapCallIds: mapFutures.map((f) => f.callId),
         parts,
-        onePerObject: opts.reducerOnePerObject === true,
-        maxAttempts: (opts.retries ?? this.core.config.tswren.retries) + 1,
+        onePerObject,
+        maxAttempts: (opts.retries ?? this.#core.config.tswren.retries) + 1,
         waitRemote: opts.reducerWaitLocal !== true,
       });
-      const reduceFutures = await this.core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true, inputKind: "value" });
+      const reduceFutures = await this.#core.submitJob(reduceJobId, { ...this.limits(opts), kind: "R", captured: reducer, calls, blob: null, producesOutput: true, inputKind: "value", single: !onePerObject });
       return [...mapFutures, ...reduceFutures];
     };
-    return this.track("R", "mapReduce", run());
+    return this.track([mapJobId, reduceJobId], !onePerObject, "mapReduce", run()) as Promise<MapReduceFutures<never>>;
   }
 
   private limits(opts: CallOptions): { timeoutMs: number; memoryMb: number; retries: number; extraEnv: Record<string, string> } {
-    const section = this.core.computeLimits();
+    const section = this.#core.computeLimits();
     const timeoutS = opts.timeout ?? section.runtime_timeout;
     return {
       timeoutMs: Math.round(timeoutS * 1000),
       memoryMb: opts.runtimeMemory ?? section.runtime_memory,
-      retries: opts.retries ?? this.core.config.tswren.retries,
+      retries: opts.retries ?? this.#core.config.tswren.retries,
       extraEnv: opts.extraEnv ?? {},
     };
   }
@@ -149,24 +183,22 @@ export class FunctionExecutor {
   private startJob<T, R>(kind: JobKind, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, options: CallOptions | undefined): Promise<ResponseFuture[]> {
     try {
       const opts = validateCallOptions(what, options);
-      this.core.assertOpen();
-      const jobId = this.core.nextJobId(kind);
-      return this.track(kind, what, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
+      checkCallTimeout(what, this.#core.config.tswren.backend, opts.timeout);
+      this.#core.assertOpen();
+      const [jobId] = this.#core.reserveJobIds([kind]);
+      return this.track([jobId], kind === "A", what, this.submit(jobId, what, fn, iterdata, opts, true).then((s) => s.futures));
     } catch (err) {
       return Promise.reject(asError(err));
     }
   }
 
-  private track(kind: JobKind, what: string, futures: Promise<ResponseFuture[]>): Promise<ResponseFuture[]> {
-    this.core.assertOpen();
-    futures.catch(() => undefined);
-    this.core.submissions.push({ kind, futures });
-    return cancellableSubmission(what, futures, cancelSignal(), this.cancelCalls);
+  /** Register a submission; a refused one is forgotten (no futures, its job ids given back). */
+  private track(jobIds: string[], single: boolean, what: string, futures: Promise<ResponseFuture[]>): Promise<ResponseFuture[]> {
+    this.#core.assertOpen();
+    this.#core.submissions.add(single, futures);
+    futures.catch(() => { this.#core.releaseJobIds(jobIds); });
+    return cancellableSubmission(what, futures, cancelSignal(), (f, reason) => { this.#core.cancelCalls(f, reason); });
   }
-
-  private readonly cancelCalls = (futures: readonly ResponseFuture[], reason: string): void => {
-    this.core.cancelCalls(futures, reason);
-  };
 
   private async submit<T, R>(
     jobId: string,
@@ -177,11 +209,14 @@ export class FunctionExecutor {
     producesOutput: boolean,
   ): Promise<{ futures: ResponseFuture[]; parts: PartSpec[] | null }> {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
-    const env = { storage: async () => (await this.core.backends()).storage, localFiles: this.core.config.tswren.backend === "localhost" };
+    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
-    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), what: `${what} function` });
+    if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
+    const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
+    nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
     const { calls, blob } = prepareInputs(job.items);
-    const futures = await this.core.submitJob(jobId, {
+    const futures = await this.#core.submitJob(jobId, {
       ...this.limits(opts),
       kind: jobId[0] as JobKind,
       captured,
@@ -195,65 +230,91 @@ export class FunctionExecutor {
   }
 
   /**
-   * Wait until futures end (all, any, a percentage) or `timeout` seconds pass. When `signal`
-   * aborts (or, in the tswren kernel, the cell is interrupted), the calls waited on that have not
-   * ended are cancelled and the wait rejects.
+   * Wait until futures end (all, any, a percentage) or `timeout` seconds pass; with no futures,
+   * the futures not consumed yet. When `signal` aborts (or, in the tswren kernel, the cell is
+   * interrupted), the calls waited on that have not ended are cancelled and the wait rejects.
    * @returns `[done, notDone]`
-   * @throws TswrenError `TSWREN_CANCELLED` when cancelled
+   * @throws TswrenError `TSWREN_CANCELLED` when cancelled, `TSWREN_EXECUTION_TIMEOUT` after
+   *   `tswren.execution_timeout` seconds
    */
   async wait<R>(futures?: readonly ResponseFuture<R>[], options: WaitOptions = {}): Promise<[ResponseFuture<R>[], ResponseFuture<R>[]]> {
+    checkTimeoutS("wait: timeout", options.timeout);
     const signal = cancelSignal(options.signal);
-    const cancel = (): void => { if (futures) this.cancelCalls(futures, "wait was interrupted"); else void this.cancel(); };
-    const list = futures ?? ((await cancellableWait("wait", signal, cancel, () => this.pendingFutures())) as ResponseFuture<R>[]);
+    const cancel = (): void => { if (futures) this.#core.cancelCalls(futures, "wait was interrupted"); else void this.cancel(); };
+    const list = futures ?? ((await cancellableWait("wait", signal, cancel, () => this.#core.submissions.unread())) as ResponseFuture<R>[]);
+    const bound = { executionTimeoutS: this.#core.config.tswren.execution_timeout };
+    const { timeoutS, byExecutionTimeout } = boundedTimeout(options.timeout, bound);
     const progress = progressFor(list);
     try {
-      return await cancellableWait("wait", signal, cancel, () => waitFutures(list, { ...options, onProgress: () => { progress.update(); options.onProgress?.(); } }));
+      const waitOpts = { ...options, timeout: timeoutS, onProgress: () => { progress.update(); options.onProgress?.(); } };
+      const [done, notDone] = await cancellableWait("wait", signal, cancel, () => waitFutures(list, waitOpts));
+      const satisfied = done.length >= requiredDone(options.returnWhen ?? "ALL_COMPLETED", list.length);
+      if (byExecutionTimeout && !satisfied && signal?.aborted !== true) throw executionTimeoutError("wait", bound, notDone, list.length);
+      return [done, notDone];
     } finally {
       progress.stop();
     }
   }
 
   /**
-   * Results of futures in input order; with no futures, every result not yet read, across all
-   * jobs submitted so far, in submission order.
+   * Results of futures in input order; with no futures, every result not consumed yet, across
+   * all jobs submitted so far, in submission order. A single future gives its value; the futures
+   * of a `mapReduce` give the reducer's value. A thrown error consumes the futures waited on.
+   * @example
+   * const futures = await fx.map((x: number) => x + 7, [1, 2]);
+   * const values: number[] = await fx.getResult(futures); // [8, 9]
    * @throws RemoteFunctionError for the first failed call unless `throwExcept: false` (then `null`)
-   * @throws TswrenError `TSWREN_WAIT_TIMEOUT` when `timeout` seconds pass first
+   * @throws TswrenError `TSWREN_WAIT_TIMEOUT` when `timeout` seconds pass first,
+   *   `TSWREN_EXECUTION_TIMEOUT` when `tswren.execution_timeout` seconds pass first
    * @throws TswrenError `TSWREN_CANCELLED` when `signal` aborts (or the notebook cell is
    *   interrupted) first: the calls waited on that have not ended are cancelled
    */
+  getResult<V>(futures: MapReduceFutures<V>, options: Lenient): Promise<V | null>;
+  getResult<V>(futures: MapReduceFutures<V>, options?: GetResultOptions): Promise<V>;
+  getResult<R>(future: ResponseFuture<R>, options: Lenient): Promise<R | null>;
+  getResult<R>(future: ResponseFuture<R>, options?: GetResultOptions): Promise<R>;
+  getResult<R>(futures: readonly ResponseFuture<R>[], options: Lenient): Promise<(R | null)[]>;
+  getResult<R>(futures: readonly ResponseFuture<R>[], options?: GetResultOptions): Promise<R[]>;
+  getResult(futures?: undefined, options?: GetResultOptions): Promise<unknown>;
   async getResult(futures?: ResponseFuture | readonly ResponseFuture[], options: GetResultOptions = {}): Promise<unknown> {
+    checkTimeoutS("getResult: timeout", options.timeout);
     const signal = cancelSignal(options.signal);
-    const opts: GetResultOptions = { ...options, ...(signal !== undefined ? { signal } : {}) };
+    const opts = { ...options, ...(signal !== undefined ? { signal } : {}), executionTimeoutS: this.#core.config.tswren.execution_timeout };
     const list = futures instanceof ResponseFuture ? [futures] : futures;
     // Waiting on every pending result cancels every call of this executor that has not ended.
-    const cancel = (): void => { if (list) this.cancelCalls(list, "getResult was interrupted"); else void this.cancel(); };
+    const cancel = (): void => { if (list) this.#core.cancelCalls(list, "getResult was interrupted"); else void this.cancel(); };
     const run = <T>(wait: () => Promise<T>): Promise<T> => cancellableWait("getResult", signal, cancel, wait);
     if (futures instanceof ResponseFuture) return (await run(() => collectResults([futures], opts)))[0];
-    if (futures !== undefined) return run(() => collectResults(futures.filter((f) => f.producesOutput), opts, futures));
-    const results = await run(async () => {
-      const unread = (await this.pendingFutures()).filter((f) => !f.read);
-      // The progress display also covers unread map calls of a mapReduce that are still running.
-      return collectResults(unread.filter((f) => f.producesOutput), opts, unread.filter((f) => f.producesOutput || !f.done));
-    });
-    const last = this.core.submissions.at(-1)?.kind;
-    return results.length === 1 && last !== "M" ? results[0] : results;
+    if (list !== undefined) {
+      const outputs = list.filter((f) => f.producesOutput);
+      const values = await run(() => collectResults(outputs, opts, list));
+      this.#core.submissions.consumed(list);
+      return outputs.length === 1 && (outputs[0]?.single ?? false) && outputs.length < list.length ? values[0] : values;
+    }
+    const unread = await run(() => this.#core.submissions.unread());
+    const outputs = unread.filter((f) => f.producesOutput);
+    // The progress display also covers unread map calls of a mapReduce that are still running.
+    const values = await run(() => collectResults(outputs, opts, unread.filter((f) => f.producesOutput || !f.done), unread));
+    this.#core.submissions.consumed(unread);
+    return values.length === 1 && this.#core.submissions.lastIsSingle() ? values[0] : values;
   }
 
   /**
-   * Execution plots of calls (with no futures: every call submitted so far): a timeline and a
-   * concurrency chart, shown inline in a notebook and written as SVG files.
+   * Execution plots of calls (with no futures: the calls not consumed yet, else the ones the
+   * last `getResult` consumed): a timeline and a concurrency chart, shown inline in a notebook
+   * and written as SVG files.
    * @example
    * await fx.plot(futures, { dir: "plots", name: "run1" }); // plots/run1_timeline.svg, plots/run1_histogram.svg
    * @throws TswrenError `TSWREN_BAD_INPUT` / `TSWREN_BAD_OPTION`
    */
   async plot(futures?: readonly ResponseFuture[], options?: PlotOptions): Promise<PlotResult> {
-    return plotFutures(futures ?? (await this.pendingFutures()), options);
+    return plotFutures(futures ?? (await this.#core.submissions.forPlot()), options);
   }
 
   /**
    * Cancel calls that have not ended: calls not started are dropped, running local calls are
    * stopped, and their futures end as `cancelled` (error `TSWREN_CANCELLED`). With no futures,
-   * every call of this executor that has not ended. Cancelled calls count as read: a later
+   * every call of this executor that has not ended. Cancelled calls count as consumed: a later
    * `getResult()` without futures skips them. The executor stays usable.
    * @example
    * const futures = await fx.map(slow, items);
@@ -261,30 +322,24 @@ export class FunctionExecutor {
    */
   async cancel(futures?: readonly ResponseFuture[]): Promise<void> {
     if (futures !== undefined) {
-      this.core.cancelCalls(futures, "cancelled by fx.cancel()");
+      this.#core.cancelCalls(futures, "cancelled by fx.cancel()");
       return;
     }
     // Jobs still being submitted are cancelled as soon as their calls exist.
-    await Promise.all(this.core.submissions.map(async (s) => {
-      const settled = await Promise.allSettled([s.futures]);
-      if (settled[0].status === "fulfilled") this.core.cancelCalls(settled[0].value, "cancelled by fx.cancel()");
+    await Promise.all(this.#core.submissions.promises().map(async (p) => {
+      const settled = await Promise.allSettled([p]);
+      if (settled[0].status === "fulfilled") this.#core.cancelCalls(settled[0].value, "cancelled by fx.cancel()");
     }));
-  }
-
-  private async pendingFutures(): Promise<ResponseFuture[]> {
-    const all: ResponseFuture[] = [];
-    for (const s of this.core.submissions) all.push(...(await s.futures));
-    return all;
   }
 
   /** Delete every storage key this executor wrote (function bundles, inputs, statuses, outputs). */
   async clean(): Promise<void> {
-    await this.core.clean();
+    await this.#core.clean();
   }
 
   /** Cancel calls that have not run, stop workers this executor uses, and clean up when configured. */
   close(): Promise<void> {
-    return this.core.close();
+    return this.#core.close();
   }
 
   /** `await using fx = functionExecutor()` closes the executor at the end of the block. */

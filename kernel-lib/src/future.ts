@@ -40,8 +40,14 @@ export class ResponseFuture<R = unknown> {
   attempt = 1;
   /** False for map calls of a mapReduce: `getResult()` returns only the reducer's value. */
   readonly producesOutput: boolean;
-  /** True once `getResult()` has returned this future's value. */
+  /**
+   * True once the future was consumed: `getResult` returned its value or threw its error (or the
+   * error of another call it waited on together), or it was cancelled. The no-argument forms of
+   * `getResult` and `wait` skip consumed futures.
+   */
   read = false;
+  /** True when the call's job gives one value (`callAsync`, `mapReduce` with one reducer). */
+  readonly single: boolean;
   private readonly table: StatsTable;
   private readonly jobState: JobSubmitState;
   private stateValue: FutureState = "new";
@@ -52,8 +58,9 @@ export class ResponseFuture<R = unknown> {
   private waiters: Array<() => void> | null = null;
 
   /** @internal created by the executor; the job's stats live in `table` at row `index` */
-  constructor(ids: { executorId: string; jobId: string; index: number }, table: StatsTable, producesOutput = true, jobState: JobSubmitState = { submitted: false }) {
+  constructor(ids: { executorId: string; jobId: string; index: number; single?: boolean }, table: StatsTable, producesOutput = true, jobState: JobSubmitState = { submitted: false }) {
     this.jobState = jobState;
+    this.single = ids.single ?? false;
     this.executorId = ids.executorId;
     this.jobId = ids.jobId;
     this.index = ids.index;
@@ -126,6 +133,20 @@ export class ResponseFuture<R = unknown> {
   onSettled(callback: () => void): void {
     if (this.done) callback();
     else (this.waiters ??= []).push(callback);
+  }
+
+  /** @internal remove a callback registered with {@link onSettled} (a wait that returned early) */
+  offSettled(callback: () => void): void {
+    const waiters = this.waiters;
+    if (waiters === null) return;
+    const i = waiters.lastIndexOf(callback);
+    if (i >= 0) waiters.splice(i, 1);
+    if (waiters.length === 0) this.waiters = null;
+  }
+
+  /** @internal number of callbacks waiting for this call to end (tests check waits leave none) */
+  listenerCount(): number {
+    return this.waiters?.length ?? 0;
   }
 
   /** @internal */

@@ -56,3 +56,15 @@ export function functionExecutor(options: ExecutorOptions = {}): FunctionExecuto
 export function localExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
   return new FunctionExecutor({ ...options, backend: "localhost" });
 }
+
+/**
+ * Create an executor on AWS Lambda (section `aws_lambda`; credentials and region from the
+ * standard AWS chain), with storage as configured (AWS S3: `storage: "s3"`).
+ * @example
+ * const fx = awsLambdaExecutor({ storage: "s3", storageBucket: "my-bucket" });
+ * await fx.map((x: number) => x * 2, [1, 2, 3]);
+ * @throws TswrenError `TSWREN_BAD_OPTION`, `TSWREN_CONFIG_*`
+ */
+export function awsLambdaExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
+  return new FunctionExecutor({ ...options, backend: "aws_lambda" });
+}

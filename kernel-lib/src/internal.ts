@@ -14,6 +14,7 @@ export {
   failedStatus,
   encodeMonitorMessage,
   decodeMonitorMessage,
+  setDurations,
 } from "./protocol.js";
 export { publishStart, publishStatus } from "./monitor/rabbitmq/publisher.js";
 export type {
@@ -47,6 +48,7 @@ export { partition } from "./data/partitioner.js";
 export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
+export { engineOf } from "./engine.js";
 export { ASYNC_PAYLOAD_LIMIT_BYTES, isPayloadRef } from "./compute/aws-lambda/events.js";
 export type { LambdaPayloadRef } from "./compute/aws-lambda/events.js";
 export {

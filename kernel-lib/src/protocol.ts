@@ -33,6 +33,19 @@ export interface CallStats {
   hostStatusDoneMs?: number;
   /** Client: the result was read and deserialized. */
   hostResultDoneMs?: number;
+  /** Worker: its own execution time for the call, `workerEndMs - workerStartMs` (Lithops' `worker_exec_time`), ms. */
+  workerExecMs?: number;
+  /** Worker: the function's execution time, `workerFuncEndMs - workerFuncStartMs` (Lithops' `worker_func_exec_time`), ms. */
+  workerFuncExecMs?: number;
+}
+
+/**
+ * Set a call's durations from its worker timestamps (the worker does this before writing its
+ * status; the client derives them for statuses it made itself).
+ */
+export function setDurations(stats: CallStats): void {
+  if (stats.workerEndMs !== undefined && stats.workerStartMs !== undefined) stats.workerExecMs = stats.workerEndMs - stats.workerStartMs;
+  if (stats.workerFuncEndMs !== undefined && stats.workerFuncStartMs !== undefined) stats.workerFuncExecMs = stats.workerFuncEndMs - stats.workerFuncStartMs;
 }
 
 /** Where one call's input lives. */

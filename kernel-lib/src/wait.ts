@@ -51,8 +51,26 @@ export function partition<R>(futures: readonly ResponseFuture<R>[]): [ResponseFu
   return [done, notDone];
 }
 
+/** The longest delay a Node timer holds: 2^31-1 ms, about 24.8 days (longer ones fire after 1 ms). */
+export const MAX_TIMER_S = Math.floor((2 ** 31 - 1) / 1000);
+
 /**
- * Wait for futures.
+ * Check a `timeout` in seconds.
+ * @throws TswrenError `TSWREN_BAD_OPTION` naming the option and the maximum
+ */
+export function checkTimeoutS(name: string, timeout: unknown): asserts timeout is number | undefined {
+  if (timeout === undefined) return;
+  if (typeof timeout !== "number" || !(timeout >= 0)) {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `${name} must be a number of seconds >= 0; got ${JSON.stringify(timeout)}`);
+  }
+  if (timeout > MAX_TIMER_S) {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `${name} ${timeout} s is above the maximum of ${MAX_TIMER_S} s (Node timers hold at most 2^31-1 ms); use a smaller value`);
+  }
+}
+
+/**
+ * Wait for futures. Every callback it registers on the futures is removed when it returns, so
+ * waiting in a loop (`ANY_COMPLETED`) keeps memory flat.
  * @returns `[done, notDone]` when the condition holds, the timeout passed or the signal aborted
  * @throws TswrenError `TSWREN_BAD_OPTION` for a bad `returnWhen` or `timeout`
  */
@@ -62,29 +80,32 @@ export async function waitFutures<R>(
 ): Promise<[ResponseFuture<R>[], ResponseFuture<R>[]]> {
   const needed = requiredDone(options.returnWhen ?? "ALL_COMPLETED", futures.length);
   const timeout = options.timeout;
-  if (timeout !== undefined && (typeof timeout !== "number" || !(timeout >= 0))) {
-    throw new TswrenError(ErrorCodes.BAD_OPTION, `timeout must be a number of seconds >= 0; got ${JSON.stringify(timeout)}`);
-  }
+  checkTimeoutS("timeout", timeout);
   let doneCount = futures.filter((f) => f.done).length;
   if (doneCount >= needed || options.signal?.aborted) return partition(futures);
+  const registered: ResponseFuture<R>[] = [];
+  const onSettled = (): void => {
+    doneCount++;
+    options.onProgress?.();
+    if (doneCount >= needed) end();
+  };
+  let end: () => void = () => undefined;
   await new Promise<void>((resolve) => {
     let finished = false;
-    const end = (): void => {
+    end = (): void => {
       if (finished) return;
       finished = true;
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener("abort", end);
+      for (const f of registered) if (!f.done) f.offSettled(onSettled);
       resolve();
     };
     const timer = timeout !== undefined ? setTimeout(end, timeout * 1000) : undefined;
     options.signal?.addEventListener("abort", end, { once: true });
     for (const f of futures) {
       if (f.done) continue;
-      f.onSettled(() => {
-        doneCount++;
-        options.onProgress?.();
-        if (doneCount >= needed) end();
-      });
+      registered.push(f);
+      f.onSettled(onSettled);
     }
   });
   return partition(futures);

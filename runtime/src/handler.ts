@@ -16,6 +16,7 @@ import {
   publishStart,
   publishStatus,
   serializeValue,
+  setDurations,
 } from "tswren/internal";
 import type {
   CallContext,
@@ -35,6 +36,7 @@ import { readReduceInput } from "./reduce-input.js";
 import { storageFor } from "./storage-cache.js";
 import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
 import { newCallScope, runInScope } from "./fault-guard.js";
+import { StorageStalled, storageStep } from "./storage-deadline.js";
 
 /** What the handler tells its entry point while calls run. */
 export interface HandlerHooks {
@@ -57,6 +59,9 @@ function errorInfo(err: unknown): RemoteErrorInfo {
   }
   if (err instanceof ProcessExitRequested) {
     return { kind: "exit", name: "ProcessExit", message: err.message, stack: err.stack ?? "" };
+  }
+  if (err instanceof StorageStalled) {
+    return { kind: "storage", name: err.name, message: err.message };
   }
   if (err instanceof Error) {
     return { kind: "exception", name: err.name, message: err.message, stack: err.stack ?? "" };
@@ -140,10 +145,13 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
   // Everything the call starts (timers, promises) runs in its scope: their faults stay its own.
   const scope = newCallScope({ executorId: payload.executorId, jobId: payload.jobId, callId: call.callId });
   try {
-    await hooks.beforeCall?.(call, storage, stats.workerStartMs as number);
+    const { signal } = abort;
+    if (hooks.beforeCall) await storageStep(hooks.beforeCall(call, storage, stats.workerStartMs as number), "writing the call's start marker", payload, signal);
     const value = await logs.run(() => runInScope(scope, async () => {
-      const fn = await loadFunction(storage, payload);
-      const item = await readInput(storage, payload, call, abort.signal);
+      const fn = await storageStep(loadFunction(storage, payload), "reading the function", payload, signal);
+      // A reducer waits for its map results within its timeout itself (that wait is not storage trouble).
+      const reading = readInput(storage, payload, call, signal);
+      const item = call.input.kind === "reduce" ? await reading : await storageStep(reading, "reading the call's input", payload, signal);
       const ctx = callContext(payload, call, storage, abort.signal);
       stats.workerFuncStartMs = Date.now();
       try {
@@ -153,7 +161,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
       }
     }));
     scope.ended = true;
-    outcome = { ok: true, result: await storeResult(storage, payload, call, value) };
+    outcome = { ok: true, result: await storageStep(storeResult(storage, payload, call, value), "writing the call's output", payload, signal) };
   } catch (err) {
     outcome = { ok: false, error: errorInfo(err) };
     stats.workerFuncStartMs ??= Date.now();
@@ -177,6 +185,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     ...(payload.jobNonce !== undefined ? { jobNonce: payload.jobNonce } : {}),
   };
   stats.workerEndMs = Date.now();
+  setDurations(stats);
   return { status, storage };
 }
 

@@ -129,7 +129,7 @@ describe.each(notebookNames)("notebooks/%s.ipynb under nbclient", (name) => {
       expect(updates.length, `updates of ${first.progress?.jobId}`).toBeGreaterThan(0);
       expect(updates.every((u) => u.cell === first.cell)).toBe(true);
       const last = updates[updates.length - 1].progress;
-      expect(last).toMatchObject({ version: 1, jobId: first.progress?.jobId, finished: true, running: 0 });
+      expect(last).toMatchObject({ version: 2, jobId: first.progress?.jobId, finished: true, running: 0 });
       expect(last!.done + last!.failed).toBe(last!.total);
       // at most ~4 a second: 250 ms between the kernel's messages, but for the final one
       const sentMs = [first, ...updates.slice(0, -1)].map((m) => Date.parse(m.date ?? ""));

@@ -60,6 +60,8 @@ export interface KernelClient {
   request(channel: "shell" | "control", msgType: string, content?: Record<string, unknown>): Promise<JupyterMessage>;
   /** Resolves with the first IOPub message (already received or coming) that matches. */
   waitForIopub(match: (msg: JupyterMessage) => boolean): Promise<JupyterMessage>;
+  /** Every IOPub message received so far, in arrival order. */
+  iopubMessages(): readonly JupyterMessage[];
   /** What the kernel process wrote to its own stdout / stderr (outside cells). */
   output(): string;
   /** Ask the kernel to shut down, wait for the process to exit (kill it after a while), close sockets. */
@@ -76,6 +78,8 @@ export interface StartKernelOptions {
   argv?: string[];
   /** How long to wait for the kernel to answer `kernel_info_request` (default 60 s). */
   readyTimeoutMs?: number;
+  /** Start the kernel as the leader of its own process group (as Jupyter does), so a test can signal the group. */
+  detached?: boolean;
 }
 
 const EXIT_WAIT_MS = 10_000;
@@ -143,7 +147,7 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
   const dir = mkdtempSync(join(tmpdir(), "tswren-kernel-"));
   const { file, key, ports } = await writeConnectionFile(dir);
   const argv = (options.argv ?? kernelSpec().argv).map((a) => a.replace("{connection_file}", file));
-  const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached === true });
   let output = "";
   child.stdout.on("data", (d: Buffer) => { output += d.toString(); });
   child.stderr.on("data", (d: Buffer) => { output += d.toString(); });
@@ -213,6 +217,7 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
     startExecute,
     request,
     waitForIopub: (match) => inboxes.iopub.wait(match),
+    iopubMessages: () => [...inboxes.iopub.messages],
     output: () => output,
     shutdown,
   };

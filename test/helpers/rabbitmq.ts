@@ -1,5 +1,6 @@
 /** Test helpers for RabbitMQ monitoring: a broker per test file and the executor's monitor. */
 import { afterAll, beforeAll } from "vitest";
+import { engineOf } from "../../kernel-lib/src/internal.js";
 import type { FunctionExecutor } from "../../kernel-lib/src/index.js";
 import type { RabbitMonitor } from "../../kernel-lib/src/monitor/rabbitmq/rabbitmq-monitor.js";
 import { startRabbitmq, type RabbitmqOptions, type RabbitmqServer } from "../services/rabbitmq.js";
@@ -24,7 +25,7 @@ export function fileBroker(options: RabbitmqOptions = {}): () => RabbitmqServer 
 
 /** The executor's RabbitMQ monitor (the executor must be in `monitoring: "rabbitmq"`). */
 export async function rabbitMonitor(fx: FunctionExecutor): Promise<RabbitMonitor> {
-  const b = await fx.core.backends();
+  const b = await engineOf(fx).backends();
   if (b.rabbit === null) throw new Error(`executor ${fx.executorId} has no RabbitMQ monitor`);
   return b.rabbit;
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engineOf } from "../../kernel-lib/src/internal.js";
 import { objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
 
@@ -84,12 +85,12 @@ describe("map over objects(...)", () => {
 
 describe("bad data input fails before anything is invoked", () => {
   it("rejects an unknown scheme, a missing bucket, an empty prefix and a bad chunk size", async () => {
-    const registered = fx.core.registeredFutures().length;
+    const registered = engineOf(fx).registeredFutures().length;
     expect(() => objects("ftp://host/file")).toThrow(/ftp/);
     await expect(fx.map((o: CloudObject) => o.part, objects("s3://no-such-bucket/x/"))).rejects.toMatchObject({ code: "TSWREN_NO_SUCH_BUCKET" });
     await expect(fx.map((o: CloudObject) => o.part, objects(`s3://${fx.config.tswren.storage_bucket}/none/`))).rejects.toThrow(/no objects/);
     await expect(fx.map((o: CloudObject) => o.part, objects(`s3://${fx.config.tswren.storage_bucket}/texts/`), { chunkSize: 0 })).rejects.toMatchObject({ code: "TSWREN_BAD_OPTION" });
     await expect(fx.map((x: number) => x, [1, 2], { chunkSize: 10 })).rejects.toThrow(/only to objects/);
-    expect(fx.core.registeredFutures()).toHaveLength(registered);
+    expect(engineOf(fx).registeredFutures()).toHaveLength(registered);
   });
 });

@@ -27,7 +27,7 @@ describe("the classic PyWren examples", () => {
     const mapFutures = futures.slice(0, 3);
     const reducer = futures[3];
     expect(mapFutures.every((f) => (f.stats.hostStatusDoneMs ?? Infinity) <= reducer.stats.hostSubmitMs)).toBe(true);
-    expect(await fx.getResult(futures)).toEqual([12]);
+    expect(await fx.getResult(futures)).toBe(12);
   });
 });
 

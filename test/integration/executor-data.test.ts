@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { engineOf } from "../../kernel-lib/src/internal.js";
 import { functionExecutor, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
 
@@ -93,7 +94,7 @@ describe("bad input fails fast and writes nothing", () => {
     try {
       const k = 3;
       await expect(fresh.map((x: number) => x + k, [1])).rejects.toThrow(/"k"/);
-      expect(fresh.core.registeredFutures()).toHaveLength(0);
+      expect(engineOf(fresh).registeredFutures()).toHaveLength(0);
     } finally {
       await fresh.close();
     }

@@ -76,13 +76,13 @@ describe("never hang", () => {
       if (x === 1) process.kill(process.pid, "SIGKILL");
       return process.pid;
     }, [0, 1, 2, 3]);
-    const results = (await fx.getResult(futures, { throwExcept: false })) as Array<number | null>;
+    const results = await fx.getResult(futures, { throwExcept: false });
     expect(results[1]).toBeNull();
     expect(futures[1]?.error).toMatchObject({ code: "TSWREN_WORKER_CRASHED" });
     expect(futures[1]?.error?.message).toMatch(/SIGKILL/);
     const killedPid = Number(futures[1]?.workerId?.replace("local-", ""));
     const after = await fx.map(() => process.pid, [1, 2, 3, 4]);
-    const pids = (await fx.getResult(after)) as number[];
+    const pids = await fx.getResult(after);
     expect(pids).not.toContain(killedPid);
   });
 });

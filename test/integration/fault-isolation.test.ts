@@ -88,7 +88,7 @@ describe("what a call leaves behind never fails the next call on its worker", ()
       const next = executor();
       const marker = path.join(marks, `late-${kind}`);
       const [first] = await guilty.map(leftBehind[kind], [marker]);
-      const guiltyPid = (await guilty.getResult(first)) as number;
+      const guiltyPid = await guilty.getResult(first);
       const [second] = await next.map(waitForMarker, [marker]);
       expect(await next.getResult(second)).toEqual(expect.any(Number));
       expect(second?.status).toBe("success");

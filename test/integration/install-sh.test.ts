@@ -71,8 +71,9 @@ describe("install.sh into a fresh HOME from a local npm pack tarball", () => {
     expect(result.code, result.stderr).toBe(0);
     const entry = path.join(prefix(), "node_modules/tswren/bin/tswren.js");
     // The same bytes as `tswren kernel install` writes.
-    const spec = { argv: [process.execPath, entry, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript (tswren)", language: "typescript" };
+    const spec = { argv: [process.execPath, entry, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript (tswren)", language: "typescript", interrupt_mode: "message" };
     expect(readFileSync(path.join(dataDir(), "kernels/tswren/kernel.json"), "utf8")).toBe(`${JSON.stringify(spec, null, 2)}\n`);
+    for (const logo of ["logo-32x32.png", "logo-64x64.png"]) expect(existsSync(path.join(dataDir(), "kernels/tswren", logo)), logo).toBe(true);
     expect(await run(process.execPath, [entry, "--version"])).toBe(`${version}\n`);
     const tslab = JSON.parse(readFileSync(path.join(prefix(), "node_modules/tslab/package.json"), "utf8")) as { version: string };
     expect(tslab.version).toBe("1.0.22");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKernel, type ExecuteResult, type KernelClient } from "../helpers/jupyter-client.js";
+import { startKernel, type ExecuteResult, type JupyterMessage, type KernelClient } from "../helpers/jupyter-client.js";
 import { tempDir } from "../helpers/executor.js";
 
 // The real `tswren` kernel (tslab 1.0.22 underneath) in its own process, driven over ZeroMQ like
@@ -134,7 +134,7 @@ describe("tswren kernel over the Jupyter protocol", () => {
     const run = await running.done;
     expect(Date.now() - interruptedAt).toBeLessThan(5_000);
     expect(status(run)).toBe("error");
-    expect(run.stderr).toContain("Interrupted: the cell was stopped");
+    expect(run.stderr).toContain("Interrupted: the cell was stopped; a tswren job it waited on was cancelled");
     const after = await executeAfterError('console.log(saved.map((f) => f.status).join(","), (saved[0].error as any).code)');
     expect(after.stdout).toBe("cancelled,cancelled,cancelled,cancelled TSWREN_CANCELLED\n");
     const timersAfter = await kernel.execute(`console.log(${timers})`);
@@ -200,3 +200,115 @@ describe("tswren kernel in a folder without node_modules (a hosted notebook's ho
     }
   });
 });
+
+/** The display id of a display_data / update_display_data message. */
+function displayId(m: JupyterMessage): string | undefined {
+  return (m.content["transient"] as { display_id?: string } | undefined)?.display_id;
+}
+
+describe("tswren kernel: outputs belong to the cell whose code made them (Run All)", () => {
+  let k: KernelClient;
+
+  beforeAll(async () => {
+    k = await startKernel({
+      detached: true,
+      env: { TSWREN_CONFIG: JSON.stringify({ tswren: { backend: "localhost", storage: "localhost" }, localhost: { worker_processes: 4 }, localhost_storage: { storage_root: storageRoot } }) },
+    });
+  });
+
+  afterAll(async () => {
+    await k.shutdown();
+  });
+
+  /** What a display shows, for the assertions: the progress label, the chart title or the data's text. */
+  function shows(m: JupyterMessage): string {
+    const data = m.content["data"] as Record<string, unknown>;
+    const progress = data["application/vnd.tswren.progress+json"] as { label?: string } | undefined;
+    const chart = data["application/vnd.vegalite.v5+json"] as { title?: unknown } | undefined;
+    return progress?.label ?? (chart ? `chart ${JSON.stringify(chart.title)}` : JSON.stringify(data));
+  }
+
+  it("sends every display_data and update_display_data of cells sent back to back under the cell that made it, also from callbacks after the cell returned", async () => {
+    const plots = tempDir("kernel-runall-plots");
+    const cells = [
+      ['import { notebookExecutor } from "tswren";', "const fx = notebookExecutor();", "function plusOne(x: number) { return x + 1; }",
+        "const fa = await fx.map(plusOne, [1, 2, 3]);", "console.log(await fx.getResult(fa));", `await fx.plot(fa, { dir: ${JSON.stringify(plots)} });`].join("\n"),
+      ['import * as tslab from "tslab";', "function napOne(x: number) { const end = Date.now() + 800; while (Date.now() < end); return x; }",
+        'fx.map(napOne, [1, 2]).then((fs) => fx.getResult(fs)).then((r) => { tslab.display.html(`<i>napOne ${String(r)}</i>`); });',
+        'setTimeout(() => { tslab.display.html("<i>timer of cell 2</i>"); }, 300);'].join("\n"),
+      ["function slowSquare(x: number) { const end = Date.now() + 1500; while (Date.now() < end); return x * x; }",
+        "console.log(await fx.getResult(await fx.map(slowSquare, [2, 3])));"].join("\n"),
+      'console.log("last cell");',
+    ];
+    const runs = cells.map((code) => k.startExecute(code)); // all queued before the first ran
+    const results = await Promise.all(runs.map((r) => r.done));
+    for (const run of results) expect(status(run), run.stderr).toBe("ok");
+    await k.waitForIopub((m) => m.header.msg_type === "display_data" && JSON.stringify(m.content).includes("napOne 1,2"));
+    await k.waitForIopub((m) => m.header.msg_type === "display_data" && JSON.stringify(m.content).includes("timer of cell 2"));
+    const seen = k.iopubMessages();
+    const cellOf = (m: JupyterMessage): number => runs.findIndex((r) => r.msgId === m.parent_header.msg_id) + 1;
+    const shown = seen.filter((m) => m.header.msg_type === "display_data" || m.header.msg_type === "update_display_data");
+    const where = new Map<string, number>();
+    for (const m of shown) {
+      const id = displayId(m);
+      if (m.header.msg_type === "display_data") where.set(shows(m), cellOf(m));
+      if (id !== undefined) {
+        const first = shown.find((d) => displayId(d) === id);
+        expect(cellOf(m), `update of ${shows(m)}`).toBe(cellOf(first!));
+      }
+    }
+    expect(Object.fromEntries(where)).toMatchObject({
+      "map plusOne, 3 calls": 1,
+      "map napOne, 2 calls": 2,
+      "map slowSquare, 2 calls": 3,
+    });
+    expect([...where].filter(([what]) => what.startsWith("chart")).map(([, cell]) => cell)).toEqual([1, 1]);
+    expect([...where].filter(([what]) => what.includes("napOne 1,2") || what.includes("timer of cell 2")).map(([, cell]) => cell)).toEqual([2, 2]);
+    expect(shown.some((m) => cellOf(m) === 4)).toBe(false);
+  });
+
+  it("answers history_request (tail, range, search) with the cells it ran", async () => {
+    const tail = await k.request("shell", "history_request", { output: false, raw: true, hist_access_type: "tail", n: 2 });
+    expect(tail.header.msg_type).toBe("history_reply");
+    expect(tail.content["status"]).toBe("ok");
+    const entries = tail.content["history"] as Array<[number, number, string]>;
+    expect(entries.map((e) => e[2])).toEqual([expect.stringContaining("slowSquare"), 'console.log("last cell");']);
+    expect(entries.map((e) => e[1])).toEqual([3, 4]);
+    const range = await k.request("shell", "history_request", { output: false, raw: true, hist_access_type: "range", session: 0, start: 1, stop: 2 });
+    expect((range.content["history"] as Array<[number, number, string]>).map((e) => e[1])).toEqual([1]);
+    const search = await k.request("shell", "history_request", { output: false, raw: true, hist_access_type: "search", pattern: "*napOne*" });
+    expect((search.content["history"] as Array<[number, number, string]>).map((e) => e[1])).toEqual([2]);
+  });
+
+  it("an interrupt cancels only the jobs the interrupted cell waits on; a background job's results still arrive", async () => {
+    const bg = await k.execute("function napTwo(x: number) { const end = Date.now() + 1500; while (Date.now() < end); return x * 2; }\nconst bg = await fx.map(napTwo, [1, 2]);");
+    expect(status(bg), bg.stderr).toBe("ok");
+    const waiting = k.startExecute('console.log("waiting");\nawait new Promise((resolve) => setTimeout(resolve, 120_000));');
+    await k.waitForIopub((m) => m.parent_header.msg_id === waiting.msgId && m.header.msg_type === "stream" && String(m.content["text"]).includes("waiting"));
+    await k.request("control", "interrupt_request");
+    const run = await waiting.done;
+    expect(status(run)).toBe("error");
+    expect(run.stderr).toContain("Interrupted: the cell was stopped");
+    expect(run.stderr).not.toContain("tswren job"); // it waited on no tswren job
+    const after = await executeAfterErrorOn(k, 'console.log(await fx.getResult(bg), bg.map((f) => f.status).join(","))');
+    expect(after.stdout, after.stderr).toBe("[ 2, 4 ] success,success\n");
+  });
+
+  it("SIGINT to the kernel's whole process group (Jupyter without interrupt_mode message) does not reach local workers", async () => {
+    const bg = await k.execute("const bg2 = await fx.map(napTwo, [3, 4]);");
+    expect(status(bg), bg.stderr).toBe("ok");
+    process.kill(-(k.process.pid as number), "SIGINT");
+    const after = await executeAfterErrorOn(k, 'console.log(await fx.getResult(bg2), bg2.map((f) => f.status).join(","))');
+    expect(after.stdout, after.stderr).toBe("[ 6, 8 ] success,success\n");
+    expect(k.process.exitCode).toBeNull();
+  });
+});
+
+/** {@link executeAfterError} on another kernel. */
+async function executeAfterErrorOn(client: KernelClient, code: string): Promise<ExecuteResult> {
+  for (let attempt = 0; ; attempt++) {
+    const run = await client.execute(code);
+    if (status(run) !== "abort" || attempt === 40) return run;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

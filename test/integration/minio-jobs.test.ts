@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engineOf } from "../../kernel-lib/src/internal.js";
 import { functionExecutor, objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import type { MinioEndpoint } from "../global-setup.js";
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
@@ -73,7 +74,7 @@ describe("data jobs over objects in MinIO", () => {
       for await (const c of await obj.stream()) chunks.push(Buffer.from(c as Uint8Array));
       return Buffer.concat(chunks).toString().split("\n").filter((l, i, all) => i < all.length - 1 || l !== "");
     }, objects(source), { ...chunk, capture: { how } });
-    const results = (await fx.getResult(futures)) as string[][];
+    const results = await fx.getResult(futures);
     return { parts: results.length, lines: results.flat() };
   };
 
@@ -119,7 +120,7 @@ describe("cleaning and bad input", () => {
     const err = await bad.map((x: number) => x, [1]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "TSWREN_STORAGE_CREDENTIALS" });
     expect((err as Error).message).not.toContain("wrong-secret-123456");
-    expect(bad.core.registeredFutures()).toHaveLength(0);
+    expect(engineOf(bad).registeredFutures()).toHaveLength(0);
     await bad.close();
   });
 

@@ -39,7 +39,7 @@ describe.each<Platform>(["openwhisk", "knative"])("%s end to end", (platform) =>
       for await (const line of obj.lines()) n += line.split(" ").length;
       return `${obj.key}:${n}`;
     }, objects(`s3://${s.bucket}/in/`), { chunkSize: 5 });
-    const parts = (await fx.getResult(futures)) as string[];
+    const parts = await fx.getResult(futures);
     const total = (key: string): number => parts.filter((p) => p.startsWith(key)).reduce((a, p) => a + Number(p.split(":")[1]), 0);
     expect([total("in/a.txt"), total("in/b.txt")]).toEqual([3, 3]);
   });

@@ -68,7 +68,7 @@ describe("notebook displays in stock tslab", () => {
     expect(nb.locals["out"]).toEqual([160, 170, 180, 190, 200, 210]);
     expect(sent[0].msgType).toBe("display_data");
     expect(Object.keys(sent[0].data).sort()).toEqual([PROGRESS, "text/html", "text/plain"]);
-    expect(sent[0].data[PROGRESS]).toMatchObject({ version: 1, jobId: "M001", label: "map", total: 6, finished: false });
+    expect(sent[0].data[PROGRESS]).toMatchObject({ version: 2, jobId: "M001", label: "map, 6 calls", total: 6, cancelled: 0, finished: false });
     expect(sent.slice(1).every((m) => m.msgType === "update_display_data" && m.displayId === sent[0].displayId)).toBe(true);
     expect(sent.length).toBeGreaterThanOrEqual(2);
     expect(sent.at(-1)?.data[PROGRESS]).toMatchObject({ total: 6, done: 6, failed: 0, running: 0, finished: true });

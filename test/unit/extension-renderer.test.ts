@@ -140,7 +140,8 @@ describe("progress renderer in JupyterLab's OutputArea", () => {
     ["not an object", "loading", /expected a JSON object/],
     ["a missing field", payload({ total: undefined }), /"total" must be a non-negative integer, got nothing/],
     ["a negative count", payload({ failed: -1 }), /"failed" must be a non-negative integer, got -1/],
-    ["counts over total", payload({ done: 100, failed: 5 }), /done \(100\) \+ failed \(5\) exceeds total \(100\)/],
+    ["counts over total", payload({ done: 100, failed: 5 }), /done \(100\) \+ failed \(5\) \+ cancelled \(0\) exceeds total \(100\)/],
+    ["a version 2 payload without cancelled", payload({ version: 2 }), /"cancelled" must be a non-negative integer, got nothing/],
     ["a non-boolean finished", payload({ finished: "yes" }), /"finished" must be true or false, got "yes"/],
   ])("shows a clear message for %s, without throwing", async (_name, data, reason) => {
     model.add(display(data));
@@ -159,11 +160,40 @@ describe("progress renderer in JupyterLab's OutputArea", () => {
   });
 
   it("renders a newer payload version it can read, with a note to update the extension", async () => {
-    model.add(display(payload({ version: 2, extra: "field" })));
+    model.add(display(payload({ version: 3, cancelled: 0, extra: "field" })));
     await settle();
     const [node] = progressNodes();
     expect(node.querySelector(".tswren-progress-counts")!.textContent).toContain("40 done");
-    expect(node.querySelector(".tswren-progress-message")!.textContent).toMatch(/version 2 is newer.*update @tswren\/jupyterlab-progress/);
+    expect(node.querySelector(".tswren-progress-message")!.textContent).toMatch(/version 3 is newer.*update @tswren\/jupyterlab-progress/);
+  });
+
+  it("draws cancelled calls grey and says cancelled (n), not failed (payload version 2)", async () => {
+    model.add(display(payload({ version: 2, done: 30, failed: 0, cancelled: 70, running: 0, finished: true })));
+    await settle();
+    const [node] = progressNodes();
+    expect(node.querySelector(".tswren-progress-status")!.textContent).toBe("finished, cancelled (70)");
+    expect(node.querySelector(".tswren-progress-counts")!.textContent).toBe("30 done / 0 running / 0 failed / cancelled (70) / 100 total");
+    expect(node.querySelector<HTMLElement>(".tswren-progress-cancelled")!.style.width).toBe("70%");
+    expect(node.querySelector<HTMLElement>(".tswren-progress-failed")!.style.width).toBe("0%");
+    expect(node.classList.contains("tswren-progress-has-failed")).toBe(false);
+    expect(node.classList.contains("tswren-progress-has-cancelled")).toBe(true);
+    expect(node.querySelector<HTMLElement>(".tswren-progress-message")!.hidden).toBe(true);
+  });
+
+  it("renders a version 1 payload of an older kernel (no cancelled count) without a warning", async () => {
+    model.add(display(payload({ version: 1 })));
+    await settle();
+    const [node] = progressNodes();
+    expect(node.querySelector(".tswren-progress-counts")!.textContent).toBe("40 done / 8 running / 1 failed / 100 total");
+    expect(node.querySelector<HTMLElement>(".tswren-progress-message")!.hidden).toBe(true);
+  });
+
+  it("says why a bar stopped before its calls ended", async () => {
+    model.add(display(payload({ version: 2, cancelled: 0, finished: true, stopped: "kernel shut down" })));
+    await settle();
+    const [node] = progressNodes();
+    expect(node.querySelector(".tswren-progress-status")!.textContent).toBe("stopped: kernel shut down");
+    expect(node.classList.contains("tswren-progress-stopped")).toBe(true);
   });
 });
 

@@ -65,9 +65,14 @@ describe("rewriting a magic cell", () => {
     const cell = "%%cloud map [1, 2, 3] --as doubled\n(x: number) => {\n  return x * 2;\n};";
     const r = rewrite(cell);
     const lines = r.code.split("\n");
-    expect(lines[0]).toMatch(/^const doubled = await Promise\.resolve\(.*\.tswrenCells\.map\(\[1, 2, 3\], \{\}, undefined,$/);
+    expect(lines[0]).toMatch(/^const doubled = await Promise\.resolve\(.*\.tswrenCells\.map\(\[1, 2, 3\], \{ name: "doubled" \}, undefined,$/);
     expect(lines.slice(1, 4)).toEqual(["(x: number) => {", "  return x * 2;", "}"]);
     expect(lines[4]).toBe(")); doubled");
+  });
+
+  it("names the job after --as (progress bar and chart titles), unless --name is given", () => {
+    expect(rewrite("%%cloud map [1] --as ys --timeout 5\n(x: number) => x").code.split("\n")[0]).toMatch(/\(\[1\], \{ name: "ys", timeout: 5 \}, undefined,$/);
+    expect(rewrite('%%cloud map [1] --as ys --name "squares"\n(x: number) => x').code.split("\n")[0]).toMatch(/\(\[1\], \{ name: "squares" \}, undefined,$/);
   });
 
   it("passes options and the executor expression into the call", () => {
@@ -79,7 +84,7 @@ describe("rewriting a magic cell", () => {
   it("accepts the TypeScript-valid JSDoc form, also over several lines", () => {
     const r = rewrite("/**\n * @cloud map_reduce [1, 2]\n *   sum --as total\n */\n(x: number) => x + 1");
     const lines = r.code.split("\n");
-    expect(lines[0]).toMatch(/\.mapReduce\(\[1, 2\], sum, \{\}, undefined,$/);
+    expect(lines[0]).toMatch(/\.mapReduce\(\[1, 2\], sum, \{ name: "total" \}, undefined,$/);
     expect(lines.slice(1, 4)).toEqual(["", "", ""]);
     expect(lines[4]).toBe("(x: number) => x + 1");
     expect(lines[5]).toBe(")); total");

@@ -1,3 +1,4 @@
+// @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DisplayHandle, DisplaySink } from "../../kernel-lib/src/notebook/display.js";
 import { NotebookProgress } from "../../kernel-lib/src/notebook/notebook-progress.js";
@@ -40,14 +41,36 @@ afterEach(() => {
 
 describe("progress bundle", () => {
   it("carries the payload with exactly the contract's fields, an HTML <progress> bar and plain text", () => {
-    const payload: ProgressPayload = { version: 1, jobId: "M000", label: "map", total: 100, done: 40, failed: 1, running: 8, elapsedSeconds: 3.2, finished: false };
+    const payload: ProgressPayload = { version: 2, jobId: "M000", label: "map double, 100 calls", total: 100, done: 40, failed: 1, cancelled: 0, running: 8, elapsedSeconds: 3.2, finished: false };
     const bundle = progressBundle(payload);
     expect(Object.keys(bundle).sort()).toEqual([PROGRESS_MIME, "text/html", "text/plain"].sort());
-    expect(JSON.parse(JSON.stringify(bundle[PROGRESS_MIME]))).toEqual({ version: 1, jobId: "M000", label: "map", total: 100, done: 40, failed: 1, running: 8, elapsedSeconds: 3.2, finished: false });
+    expect(JSON.parse(JSON.stringify(bundle[PROGRESS_MIME]))).toEqual({ version: 2, jobId: "M000", label: "map double, 100 calls", total: 100, done: 40, failed: 1, cancelled: 0, running: 8, elapsedSeconds: 3.2, finished: false });
     expect(bundle["text/html"]).toContain('<progress value="41" max="100"');
     expect(bundle["text/html"]).toContain("40 done, 1 failed, 8 running");
-    expect(bundle["text/plain"]).toMatch(/^tswren map M000 \[#{12}-{18}\] 41\/100 calls ended: 40 done, 1 failed, 8 running \| 3\.2 s$/);
+    expect(bundle["text/plain"]).toMatch(/^tswren map double, 100 calls \(M000\) \[#{12}-{18}\] 41\/100 calls ended: 40 done, 1 failed, 8 running \| 3\.2 s$/);
     expect(progressBundle({ ...payload, done: 99, elapsedSeconds: 75.4, finished: true })["text/plain"]).toMatch(/100\/100 calls ended: 99 done, 1 failed, finished \| 1 min 15 s$/);
+  });
+
+  it("says cancelled (n), not failed, in the text and HTML fallbacks, with a grey bar", () => {
+    const payload: ProgressPayload = { version: 2, jobId: "M001", label: "map slow, 10 calls", total: 10, done: 4, failed: 0, cancelled: 6, running: 0, elapsedSeconds: 2, finished: true };
+    const bundle = progressBundle(payload);
+    expect(bundle["text/plain"]).toContain("10/10 calls ended: 4 done, 0 failed, cancelled (6), finished");
+    const doc = new DOMParser().parseFromString(bundle["text/html"], "text/html");
+    expect(doc.body.textContent).toContain("cancelled (6)");
+    expect(doc.querySelector("progress")!.getAttribute("style")).toContain("accent-color:#9e9e9e");
+    const stopped = progressBundle({ ...payload, cancelled: 0, running: 6, finished: true, stopped: "kernel shut down" });
+    expect(stopped["text/plain"]).toContain("4/10 calls ended: 4 done, 0 failed, stopped: kernel shut down");
+  });
+
+  it("gives <progress> one style attribute that keeps its width when calls failed (parsed as a browser does)", () => {
+    for (const failed of [0, 3]) {
+      const html = progressBundle({ version: 2, jobId: "M002", label: "map, 10 calls", total: 10, done: 7 - failed, failed, cancelled: 0, running: 3, elapsedSeconds: 1, finished: false })["text/html"];
+      expect(html.match(/<progress\b[^>]*>/)![0].match(/\sstyle=/g)).toHaveLength(1);
+      const bar = new DOMParser().parseFromString(html, "text/html").querySelector("progress")!;
+      expect(bar.style.width).toBe("240px");
+      expect(bar.style.getPropertyValue("accent-color")).toBe(failed > 0 ? "rgb(198, 40, 40)" : "");
+      expect([bar.value, bar.max]).toEqual([7, 10]);
+    }
   });
 });
 
@@ -58,7 +81,7 @@ describe("notebook progress display", () => {
     const progress = new NotebookProgress(sink, futures);
     expect(sink.sent).toHaveLength(1);
     expect(sink.sent[0].update).toBe(false);
-    expect(payloadOf(sink.sent[0])).toMatchObject({ jobId: "M000", label: "map", total: 100, done: 0, finished: false });
+    expect(payloadOf(sink.sent[0])).toMatchObject({ jobId: "M000", label: "map, 100 calls", total: 100, done: 0, finished: false });
     for (const [i, f] of futures.entries()) {
       vi.advanceTimersByTime(20); // a call ends every 20 ms: 50 a second
       f.markRunning(Date.now());
@@ -72,7 +95,7 @@ describe("notebook progress display", () => {
     expect(updates.length).toBeLessThanOrEqual(2 * 4 + 2);
     expect(updates.length).toBeGreaterThanOrEqual(6);
     const last = payloadOf(updates[updates.length - 1]);
-    expect(last).toEqual({ version: 1, jobId: "M000", label: "map", total: 100, done: 90, failed: 10, running: 0, elapsedSeconds: 2, finished: true });
+    expect(last).toEqual({ version: 2, jobId: "M000", label: "map, 100 calls", total: 100, done: 90, failed: 10, cancelled: 0, running: 0, elapsedSeconds: 2, finished: true });
     expect(updates.slice(0, -1).every((u) => !payloadOf(u).finished)).toBe(true);
     vi.advanceTimersByTime(5000);
     expect(sink.sent.filter((s) => s.update)).toHaveLength(updates.length);
@@ -84,7 +107,7 @@ describe("notebook progress display", () => {
     const progress = new NotebookProgress(sink, futures);
     futures[0].markRunning(Date.now());
     vi.advanceTimersByTime(300);
-    expect(payloadOf(sink.sent.at(-1)!)).toMatchObject({ label: "callAsync", running: 1 });
+    expect(payloadOf(sink.sent.at(-1)!)).toMatchObject({ label: "callAsync, 2 calls", running: 1 });
     vi.advanceTimersByTime(3000);
     const updates = sink.sent.filter((s) => s.update);
     expect(updates.length).toBeGreaterThanOrEqual(3);
@@ -93,7 +116,7 @@ describe("notebook progress display", () => {
     futures[1].failLocally(ErrorCodes.CANCELLED, "cancelled", "cancelled");
     endFuture(futures[0], true);
     progress.stop();
-    expect(payloadOf(sink.sent.at(-1)!)).toMatchObject({ done: 1, failed: 1, running: 0, finished: true });
+    expect(payloadOf(sink.sent.at(-1)!)).toMatchObject({ done: 1, failed: 0, cancelled: 1, running: 0, finished: true });
   });
 
   it("keeps updating after a wait returned early, until the calls end", () => {
@@ -130,6 +153,6 @@ describe("notebook progress display", () => {
     const sink = recordingSink();
     const progress = new NotebookProgress(sink, [...jobFutures("M004", 2), ...jobFutures("R005", 1)]);
     expect(progress.displays.map((d) => d.jobId)).toEqual(["M004", "R005"]);
-    expect(sink.sent.map((s) => payloadOf(s).label)).toEqual(["map", "reduce"]);
+    expect(sink.sent.map((s) => payloadOf(s).label)).toEqual(["map, 2 calls", "reduce, 1 call"]);
   });
 });

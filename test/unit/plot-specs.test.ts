@@ -76,7 +76,7 @@ describe("plot specs", () => {
     expect(svg).toContain("seconds since job start");
     expect(svg).toContain("function start");
     expect(readFileSync(result.files.histogram, "utf8")).toContain("calls running");
-    expect(result.timeline).toEqual(timelineSpec(plotData(finishedJob()), "abc123-0 M000 (3 calls)"));
+    expect(result.timeline).toEqual(timelineSpec(plotData(finishedJob()), "map, 3 calls"));
   });
 
   it("rejects an empty list and a name that is not a file name, writing nothing", async () => {
@@ -86,5 +86,22 @@ describe("plot specs", () => {
     expect(err.code).toBe("TSWREN_BAD_OPTION");
     expect(err.message).toMatch(/name must be/);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe("plot titles and printing", () => {
+  it("names the job by kind, function name and size, and prints a one-line summary instead of the specs", async () => {
+    const { nameJob } = await import("../../kernel-lib/src/progress/job-names.js");
+    const { inspect } = await import("node:util");
+    const futures = finishedJob();
+    nameJob(futures[0].executorId, futures[0].jobId, "double");
+    const dir = tempDir("plot-title");
+    const result = await plotFutures(futures, { dir, name: "titled", display: false });
+    expect(result.timeline["title"]).toBe("map double, 3 calls: timeline");
+    expect(result.histogram["title"]).toBe("map double, 3 calls: calls running");
+    const printed = inspect(result);
+    expect(printed).not.toContain("$schema");
+    expect(printed).toBe(`map double, 3 calls: ${result.files.timeline}, ${result.files.histogram}`);
+    expect(Object.keys(result)).toEqual(["timeline", "histogram", "files"]);
   });
 });

@@ -36,6 +36,10 @@ const COMPUTE_BACKENDS: { readonly [N in ComputeName]: ComputeFactory<N> } = {
     const { KnativeCompute } = await import("./knative.js");
     return new KnativeCompute(config);
   },
+  aws_lambda: async (config, context) => {
+    const { AwsLambdaCompute } = await import("./aws-lambda/index.js");
+    return new AwsLambdaCompute(config, context);
+  },
 };
 
 /** Names of the compute backends this build knows (the `tswren.backend` values). */

@@ -55,6 +55,9 @@ export interface SectionSpec {
 
 const HTTP = ["http", "https"] as const;
 
+/** The longest timeout in seconds a Node timer holds (2^31-1 ms); longer ones fire after 1 ms. */
+const MAX_TIMER_S = 2147483;
+
 const BUCKET_NAME = {
   regex: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
   expected: "a bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
@@ -104,7 +107,7 @@ export const CONFIG_SCHEMA = {
     description: "What runs the functions, where data goes, and how calls are retried and awaited.",
     keys: {
       backend: {
-        type: "enum", values: ["localhost", "openwhisk", "ibm_cf", "knative"], default: "localhost",
+        type: "enum", values: ["localhost", "openwhisk", "ibm_cf", "knative", "aws_lambda"], default: "localhost",
         description: "Compute backend that runs the functions.",
       },
       storage: {
@@ -140,8 +143,8 @@ export const CONFIG_SCHEMA = {
         description: "Least severe log message printed.",
       },
       execution_timeout: {
-        type: "number", unit: "s", above: 0, default: 1800,
-        description: "Longest a wait or getResult waits overall.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 1800,
+        description: "Longest a wait or getResult waits overall (at most 2147483 s, what Node timers hold); then `TSWREN_EXECUTION_TIMEOUT`.",
       },
     },
   },
@@ -157,8 +160,8 @@ export const CONFIG_SCHEMA = {
         description: "Memory limit of each worker process.",
       },
       runtime_timeout: {
-        type: "number", unit: "s", above: 0, default: 600,
-        description: "Time limit of each call.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 600,
+        description: "Time limit of each call (at most 2147483 s, what Node timers hold).",
       },
     },
   },
@@ -212,10 +215,34 @@ export const CONFIG_SCHEMA = {
         description: "Memory of each container.",
       },
       runtime_timeout: {
-        type: "number", unit: "s", above: 0, default: 600,
-        description: "Time limit of each request.",
+        type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 600,
+        description: "Time limit of each request (at most 2147483 s, what Node timers hold).",
       },
       max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
+      signing_key: SIGNING_KEY_SPEC,
+    },
+  },
+  aws_lambda: {
+    description: "AWS Lambda functions (credentials and region from the standard AWS chain).",
+    selectedBy: { key: "backend", value: "aws_lambda" },
+    keys: {
+      region: { type: "string", defaultText: "the AWS chain: `$AWS_REGION`, the profile's region", description: "Region of the functions." },
+      endpoint: { type: "url", protocols: HTTP, description: "Lambda (and IAM) endpoint URL; leave unset for AWS (tests, private clouds)." },
+      profile: { type: "string", defaultText: "`$AWS_PROFILE`, else `default`", description: "Named profile of the shared AWS config and credentials files." },
+      runtime_memory: { type: "int", unit: "MB", min: 128, max: 10240, default: 256, description: "Memory of each function invocation." },
+      runtime_timeout: { type: "number", unit: "s", min: 1, max: 900, default: 180, description: "Time limit of each function invocation (Lambda's maximum is 900 s)." },
+      architecture: { type: "enum", values: ["x86_64", "arm64"], default: "x86_64", description: "Instruction set of the functions." },
+      ephemeral_storage: { type: "int", unit: "MB", min: 512, max: 10240, default: 512, description: "Size of each invocation's /tmp." },
+      role_arn: { type: "string", defaultText: "the role `tswren-lambda-role` (`tswren runtime deploy --create-role` creates it)", description: "Execution role of the functions." },
+      create_role: { type: "bool", default: false, description: "Create the role `tswren-lambda-role` when `role_arn` is unset and it is missing (`tswren runtime deploy --create-role`)." },
+      function_prefix: { type: "string", pattern: { regex: /^[A-Za-z0-9_-]{1,20}$/, expected: "1-20 letters, digits, '-' or '_'" }, default: "tswren", description: "Start of the function names tswren deploys." },
+      tags: { type: "string", default: "", description: "Extra tags of the functions, `key=value,key2=value2`." },
+      vpc_subnet_ids: { type: "string", default: "", description: "VPC subnets of the functions, comma separated (passed to Lambda as is)." },
+      vpc_security_group_ids: { type: "string", default: "", description: "VPC security groups of the functions, comma separated." },
+      invoke_pool_threads: { type: "int", min: 1, default: 64, description: "Concurrent invoke requests sent by the client." },
+      max_workers: { type: "int", min: 1, default: 1000, description: "Most function invocations running at once." },
+      remote_invoker: { type: "bool", default: false, description: "Invoke the calls from one remote function instead of the client." },
+      chunksize: { type: "int", min: 1, default: 1, description: "Calls per function invocation." },
       signing_key: SIGNING_KEY_SPEC,
     },
   },

@@ -60,6 +60,8 @@ export interface TswrenConfig {
   ibm_cf?: ConfigSection<"ibm_cf">;
   /** Present when `tswren.backend` is `knative`. */
   knative?: ConfigSection<"knative">;
+  /** Present when `tswren.backend` is `aws_lambda`. */
+  aws_lambda?: ConfigSection<"aws_lambda">;
   /** Present when `tswren.storage` is `s3`. */
   s3?: ConfigSection<"s3">;
   /** Present when `tswren.storage` is `ibm_cos`. */

@@ -5,11 +5,15 @@
 import { closestName } from "../config/suggest.js";
 import { validateChunkOptions } from "../data/partitioner.js";
 import { ErrorCodes, TswrenError } from "../errors.js";
+import { keySpec, sectionSpec } from "../config/schema.js";
 
 /** Options of one job (`map`, `callAsync`, `mapReduce`). */
 export interface CallOptions {
-  /** Object merged into every (object) input item. */
-  extraArgs?: Record<string, unknown>;
+  /**
+   * An object is merged into every (object) input item; an array is passed as further arguments
+   * after the item: the function is called as `fn(item, ...extraArgs, ctx)`.
+   */
+  extraArgs?: Record<string, unknown> | readonly unknown[];
   /** Seconds a call may run before it is stopped and fails (default: the backend's runtime_timeout). */
   timeout?: number;
   /** Memory limit of each call's worker, in MB (default: the backend's runtime_memory). */
@@ -31,6 +35,8 @@ export interface CallOptions {
   lineAligned?: boolean;
   /** Send the job as one activation that invokes its calls from inside the platform (OpenWhisk). */
   remoteInvoker?: boolean;
+  /** The job's name for people (progress bars, chart titles; default: the function's name). */
+  name?: string;
 }
 
 /** Options of `mapReduce`: the map options plus how the reducer waits. */
@@ -41,7 +47,7 @@ export interface MapReduceOptions extends CallOptions {
   reducerOnePerObject?: boolean;
 }
 
-const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker", "lineAligned"] as const;
+const CALL_OPTION_NAMES = ["extraArgs", "timeout", "runtimeMemory", "retries", "capture", "extraEnv", "chunkSize", "chunkNumber", "remoteInvoker", "lineAligned", "name"] as const;
 const MAP_REDUCE_OPTION_NAMES = [...CALL_OPTION_NAMES, "reducerWaitLocal", "reducerOnePerObject"] as const;
 
 function bad(what: string, option: string, message: string): TswrenError {
@@ -81,6 +87,7 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
   checkNumber(what, "retries", options["retries"], 0, true, "");
   for (const name of ["extraArgs", "capture", "extraEnv"] as const) {
     const v = options[name];
+    if (name === "extraArgs" && Array.isArray(v)) continue;
     if (v !== undefined && !isPlainObject(v)) throw bad(what, name, `must be a plain object; got ${Array.isArray(v) ? "an array" : typeof v}`);
   }
   const env = options["extraEnv"] as Record<string, unknown> | undefined;
@@ -91,16 +98,19 @@ export function validateCallOptions(what: string, options: unknown, mapReduce = 
     const flag = options[name];
     if (flag !== undefined && typeof flag !== "boolean") throw bad(what, name, "must be true or false");
   }
+  const jobName = options["name"];
+  if (jobName !== undefined && (typeof jobName !== "string" || jobName.trim() === "" || jobName.length > 100)) throw bad(what, "name", `must be a non-empty string of at most 100 characters; got ${JSON.stringify(jobName)}`);
   validateChunkOptions({ chunkSize: options["chunkSize"] as number | undefined, chunkNumber: options["chunkNumber"] as number | undefined });
   return options;
 }
 
 /**
- * Merge `extraArgs` into each item; items must then be plain objects.
+ * Merge `extraArgs` (an object) into each item; items must then be plain objects.
  * @throws TswrenError `TSWREN_BAD_INPUT` naming the first item that is not an object
  */
-export function mergeExtraArgs(what: string, items: unknown[], extraArgs: Record<string, unknown> | undefined): unknown[] {
-  if (extraArgs === undefined) return items;
+export function mergeExtraArgs(what: string, items: unknown[], extraArgs: CallOptions["extraArgs"]): unknown[] {
+  // An array travels with the function (as arguments after the item), not in the items.
+  if (extraArgs === undefined || isArgumentList(extraArgs)) return items;
   return items.map((item, i) => {
     if (!isPlainObject(item)) {
       throw new TswrenError(
@@ -110,4 +120,21 @@ export function mergeExtraArgs(what: string, items: unknown[], extraArgs: Record
     }
     return { ...item, ...extraArgs };
   });
+}
+
+/**
+ * Check a job's `timeout` against the most the selected compute backend can hold (its
+ * `runtime_timeout` maximum: the platform's limit, or what Node timers hold).
+ * @throws TswrenError `TSWREN_BAD_OPTION` naming the maximum
+ */
+export function checkCallTimeout(what: string, backend: string, timeoutS: number | undefined): void {
+  const section = sectionSpec(backend);
+  const max = section === undefined ? undefined : keySpec(section, "runtime_timeout")?.max;
+  if (timeoutS === undefined || max === undefined || timeoutS <= max) return;
+  throw bad(what, "timeout", `is ${timeoutS} s, above the most the ${backend} backend can hold (${max} s); use at most ${max}`);
+}
+
+/** True for `extraArgs` given as an array (arguments after the item). */
+export function isArgumentList(extraArgs: CallOptions["extraArgs"]): extraArgs is readonly unknown[] {
+  return Array.isArray(extraArgs);
 }

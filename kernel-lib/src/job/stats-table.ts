@@ -1,8 +1,8 @@
 /**
- * The stats of every call of a job in one Float64Array (one row of eight timestamps per call),
+ * The stats of every call of a job in one Float64Array (one row of timestamps and durations per call),
  * so 100,000 futures cost a few MB instead of 100,000 objects with their own hidden classes.
  */
-import type { CallStats } from "../protocol.js";
+import { setDurations, type CallStats } from "../protocol.js";
 
 const FIELDS = [
   "hostJobCreateMs",
@@ -13,6 +13,8 @@ const FIELDS = [
   "workerEndMs",
   "hostStatusDoneMs",
   "hostResultDoneMs",
+  "workerExecMs",
+  "workerFuncExecMs",
 ] as const satisfies ReadonlyArray<keyof CallStats>;
 
 /** A stats field name. */
@@ -48,7 +50,7 @@ export class StatsTable {
 
   /** Copy the worker-side timestamps of a status into a call's row. */
   setWorkerStats(index: number, stats: CallStats): void {
-    for (const f of ["workerStartMs", "workerFuncStartMs", "workerFuncEndMs", "workerEndMs"] as const) {
+    for (const f of ["workerStartMs", "workerFuncStartMs", "workerFuncEndMs", "workerEndMs", "workerExecMs", "workerFuncExecMs"] as const) {
       const v = stats[f];
       if (v !== undefined) this.set(index, f, v);
     }
@@ -61,6 +63,7 @@ export class StatsTable {
       const v = this.get(index, f);
       if (v !== undefined) out[f] = v;
     }
+    if (out.workerExecMs === undefined || out.workerFuncExecMs === undefined) setDurations(out);
     return out;
   }
 }

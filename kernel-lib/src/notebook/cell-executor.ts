@@ -1,9 +1,11 @@
 /**
  * The `tswren` kernel's executor: tslab's own executor with `%%cloud` cells rewritten before
  * tslab compiles them (completions and inspection mapped to the user's text), and a per-cell
- * `AbortSignal` that an interrupt aborts (see {@link KernelHook.cellSignal}).
+ * `AbortSignal` that an interrupt aborts (see {@link KernelHook.cellSignal}; the cells' contexts
+ * live in {@link CellContexts}).
  */
 import { TswrenError } from "../errors.js";
+import { CellContexts } from "./cell-context.js";
 import { rewriteCell, type RewrittenCell } from "./magic.js";
 
 /** tslab's completion answer (`tslab/dist/converter.d.ts`). */
@@ -34,24 +36,27 @@ export interface ErrorSink {
 export class CellExecutor implements TslabExecutor {
   private readonly inner: TslabExecutor;
   private readonly sink: ErrorSink;
-  private running: AbortController | null = null;
+  /** Which cell code belongs to (the kernel runs each execute request in one). */
+  readonly contexts: CellContexts;
 
   /**
    * @param inner - tslab's executor (`createExecutor` of `tslab/dist/executor.js`)
    * @param sink - where a bad magic line is reported
+   * @param contexts - the kernel's cell contexts (a new set by default)
    */
-  constructor(inner: TslabExecutor, sink: ErrorSink) {
+  constructor(inner: TslabExecutor, sink: ErrorSink, contexts = new CellContexts()) {
     this.inner = inner;
     this.sink = sink;
+    this.contexts = contexts;
   }
 
   get locals(): Record<string, unknown> {
     return this.inner.locals;
   }
 
-  /** The running cell's signal, or undefined between cells. */
+  /** The signal of the cell the calling code belongs to, or undefined outside cells. */
   cellSignal(): AbortSignal | undefined {
-    return this.running?.signal;
+    return this.contexts.signal();
   }
 
   async execute(src: string): Promise<boolean> {
@@ -63,13 +68,7 @@ export class CellExecutor implements TslabExecutor {
       this.sink.error(`${err.code}: ${err.message}`);
       return false;
     }
-    const controller = new AbortController();
-    this.running = controller;
-    try {
-      return await this.inner.execute(code);
-    } finally {
-      if (this.running === controller) this.running = null;
-    }
+    return this.inner.execute(code);
   }
 
   inspect(src: string, position: number): unknown {
@@ -84,9 +83,12 @@ export class CellExecutor implements TslabExecutor {
     return { ...info, start: cell.toOriginal(info.start), end: cell.toOriginal(info.end) };
   }
 
-  /** Interrupt the running cell: abort its signal (cancelling the job it waits on), then tslab's own interrupt. */
+  /**
+   * Interrupt the executing cell: abort its signal (cancelling only the jobs that cell waits on),
+   * then tslab's own interrupt.
+   */
   interrupt(): void {
-    this.running?.abort(new TswrenError("TSWREN_CANCELLED", "the cell was interrupted"));
+    this.contexts.interrupt();
     this.inner.interrupt();
   }
 

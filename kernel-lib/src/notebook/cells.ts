@@ -21,7 +21,7 @@ const KEY = Symbol.for("tswren.notebookExecutor");
 export function notebookExecutor(): FunctionExecutor {
   const slot = globalThis as unknown as Record<symbol, FunctionExecutor | undefined>;
   const current = slot[KEY];
-  if (current !== undefined && !current.core.closed) return current;
+  if (current !== undefined && !current.closed) return current;
   const created = new FunctionExecutor();
   slot[KEY] = created;
   return created;
@@ -54,7 +54,7 @@ export const cellHelpers = {
   async map(items: unknown, options: CallOptions, fx: unknown, fn: UserFunction<unknown, unknown>): Promise<unknown[]> {
     const ex = executorOf(fx);
     const futures = await ex.map(fn, items as Iterable<unknown>, options);
-    return (await ex.getResult(futures)) as unknown[];
+    return ex.getResult(futures);
   },
   /** `%%cloud call_async <data>`: one call; its result. */
   async callAsync(data: unknown, options: CallOptions, fx: unknown, fn: UserFunction<unknown, unknown>): Promise<unknown> {

@@ -2,8 +2,10 @@
  * The `tswren` Jupyter kernel: stock tslab 1.0.22 (its own converter, executor and ZeroMQ server,
  * required from the pinned `tslab` dependency) with what tswren needs on top:
  * - `%%cloud` / `@cloud` cells (rewritten by {@link CellExecutor} before tslab compiles them);
- * - the {@link KernelHook}: full MIME bundles with display ids under the running cell, and the
- *   running cell's `AbortSignal`;
+ * - the {@link KernelHook}: full MIME bundles with display ids under the cell whose code made
+ *   them (see cell-context.ts; also for displays and updates sent after that cell returned), and
+ *   that cell's `AbortSignal`;
+ * - `history_request` (tslab has no history);
  * - `interrupt_request` on the control channel (tslab only knows SIGINT) and a correct
  *   `comm_info_reply` (tslab answers with the wrong message type); both interrupts abort the
  *   cell's signal, which cancels the job the cell waits on.
@@ -13,8 +15,11 @@ import { createRequire } from "node:module";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { CellExecutor, type TslabExecutor } from "./cell-executor.js";
 import { cellHelpers, closeNotebookExecutor } from "./cells.js";
-import { installKernelHook, type DisplayContent } from "./kernel-hook.js";
+import type { DisplayWriter } from "./cell-context.js";
+import { CellHistory } from "./history.js";
+import { installKernelHook } from "./kernel-hook.js";
 import { CELLS_GLOBAL } from "./magic.js";
+import { stopLiveDisplays } from "./notebook-progress.js";
 import { decodeMessage, encodeMessage, replyTo, type JupyterMessage, type MessageHeader } from "./wire.js";
 
 /** A ZeroMQ socket as tslab's server holds it. */
@@ -37,11 +42,17 @@ interface TslabServer {
   handleShellMessage(sock: ZmqSocket, ...frames: Buffer[]): Promise<void>;
   handleExecute(sock: ZmqSocket, msg: TslabMessage): Promise<void>;
   handleCommInfoRequest(sock: ZmqSocket, msg: TslabMessage): void;
+  handleShutdown(sock: ZmqSocket, msg: TslabMessage): void;
   init(): Promise<void>;
   close(): void;
 }
 
 type Converter = { close(): void };
+
+/** tslab's `JupyterHandlerImpl`: the part that runs one execute request (from its queue). */
+interface TslabHandler {
+  handleExecuteImpl(req: { code: string; store_history?: boolean }, writeStream: unknown, writeDisplayData: DisplayWriter): Promise<unknown>;
+}
 
 interface TslabModules {
   converter: { createConverter(options: { isJS: boolean; isBrowser: boolean }): Converter };
@@ -49,17 +60,24 @@ interface TslabModules {
     createExecutor(rootDir: string, convs: { node: Converter; browser: Converter; close(): void }, console: { log(...a: unknown[]): void; error(...a: unknown[]): void }): TslabExecutor;
   };
   jupyter: {
-    JupyterHandlerImpl: new (executor: TslabExecutor, isJs: boolean) => unknown;
+    JupyterHandlerImpl: new (executor: TslabExecutor, isJs: boolean) => TslabHandler;
     ZmqServer: new (handler: unknown, configPath: string) => TslabServer;
   };
 }
 
 /** What an interrupted cell prints instead of tslab's stack trace of its internal error. */
-const INTERRUPTED = "Interrupted: the cell was stopped (a tswren job it waited on was cancelled; the kernel keeps its state)";
+const INTERRUPTED = "Interrupted: the cell was stopped (the kernel keeps its state)";
+/** The same, when the interrupt cancelled a tswren job the cell waited on. */
+const INTERRUPTED_JOB = "Interrupted: the cell was stopped; a tswren job it waited on was cancelled (the kernel keeps its state)";
 
 /** tslab's error for a cell interrupted while it awaited (`tslab/dist/executor.js`). */
 function isTslabInterrupt(value: unknown): boolean {
   return value instanceof Error && value.message === "Interrupted asynchronously";
+}
+
+/** The interrupt message of the cell the calling code belongs to. */
+function interruptedMessage(cells: CellExecutor): string {
+  return cells.contexts.current()?.cancelledWork === true ? INTERRUPTED_JOB : INTERRUPTED;
 }
 
 /** How long shutting down may wait for the default executor to release its workers. */
@@ -85,11 +103,20 @@ function converterSet(tslab: TslabModules): { node: Converter; browser: Converte
   };
 }
 
-function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExecutor): new (handler: unknown, configPath: string) => TslabServer & { sendDisplay(content: DisplayContent, update: boolean): void } {
-  return class TswrenServer extends Base {
-    /** The running (or latest) execute request: displays are sent under its header. */
-    private latest: TslabMessage | null = null;
+/** tslab's handler, running each execute request inside its cell's context and recording it in the history. */
+function handlerClass(Base: TslabModules["jupyter"]["JupyterHandlerImpl"], cells: CellExecutor, history: CellHistory): new (executor: TslabExecutor, isJs: boolean) => TslabHandler {
+  let count = 0;
+  return class TswrenHandler extends Base {
+    override handleExecuteImpl(req: { code: string; store_history?: boolean }, writeStream: unknown, writeDisplayData: DisplayWriter): Promise<unknown> {
+      count++;
+      if (req.store_history !== false) history.add(count, req.code);
+      return cells.contexts.run(writeDisplayData, () => super.handleExecuteImpl(req, writeStream, writeDisplayData));
+    }
+  };
+}
 
+function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExecutor, history: CellHistory): new (handler: unknown, configPath: string) => TslabServer {
+  return class TswrenServer extends Base {
     override async handleShellMessage(sock: ZmqSocket, ...frames: Buffer[]): Promise<void> {
       let msg: JupyterMessage | null = null;
       try {
@@ -97,16 +124,15 @@ function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExec
       } catch {
         // tslab reports malformed messages itself.
       }
-      if (msg?.header.msg_type !== "interrupt_request") return super.handleShellMessage(sock, ...frames);
+      const type = msg?.header.msg_type;
+      if (msg === null || (type !== "interrupt_request" && type !== "history_request")) return super.handleShellMessage(sock, ...frames);
       this.publish(msg, "busy");
-      cells.interrupt();
-      this.send(sock, replyTo(msg, "interrupt_reply", { status: "ok" }));
+      if (type === "history_request") this.send(sock, replyTo(msg, "history_reply", history.reply(msg.content)));
+      else {
+        cells.interrupt();
+        this.send(sock, replyTo(msg, "interrupt_reply", { status: "ok" }));
+      }
       this.publish(msg, "idle");
-    }
-
-    override async handleExecute(sock: ZmqSocket, msg: TslabMessage): Promise<void> {
-      this.latest = msg;
-      await super.handleExecute(sock, msg);
     }
 
     override handleCommInfoRequest(sock: ZmqSocket, msg: TslabMessage): void {
@@ -116,6 +142,12 @@ function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExec
       reply.signAndSend(this.connInfo.key, sock);
     }
 
+    /** A clean shutdown: live progress displays get a final update first. */
+    override handleShutdown(sock: ZmqSocket, msg: TslabMessage): void {
+      stopLiveDisplays("kernel shut down");
+      super.handleShutdown(sock, msg);
+    }
+
     override close(): void {
       super.close();
       const exit = setTimeout(() => process.exit(0), SHUTDOWN_WAIT_MS);
@@ -123,15 +155,6 @@ function serverClass(Base: TslabModules["jupyter"]["ZmqServer"], cells: CellExec
         clearTimeout(exit);
         process.exit(0);
       });
-    }
-
-    /** `display_data` / `update_display_data` with the whole bundle, under the latest execute request. */
-    sendDisplay(content: DisplayContent, update: boolean): void {
-      if (this.latest === null) return;
-      const reply = this.latest.createReply();
-      reply.header.msg_type = update ? "update_display_data" : "display_data";
-      reply.content = content;
-      reply.signAndSend(this.connInfo.key, this.iopub);
     }
 
     private publish(parent: JupyterMessage, state: "busy" | "idle"): void {
@@ -155,12 +178,15 @@ export async function startKernel(configPath: string): Promise<void> {
   const tslab = loadTslab();
   const inner = tslab.executor.createExecutor(process.cwd(), converterSet(tslab), {
     log: (...args) => { console.log(...args); },
-    error: (...args) => { console.error(...(isTslabInterrupt(args[0]) ? [INTERRUPTED] : args)); },
+    error: (...args) => { console.error(...(isTslabInterrupt(args[0]) ? [interruptedMessage(cells)] : args)); },
   });
   const cells = new CellExecutor(inner, { error: (message) => { console.error(message); } });
-  const Server = serverClass(tslab.jupyter.ZmqServer, cells);
-  const server = new Server(new tslab.jupyter.JupyterHandlerImpl(cells, false), configPath);
-  installKernelHook({ sendDisplay: (content, update) => { server.sendDisplay(content, update); }, cellSignal: () => cells.cellSignal() });
+  cells.contexts.routeTslabDisplays(tslab.jupyter);
+  const history = new CellHistory();
+  const Handler = handlerClass(tslab.jupyter.JupyterHandlerImpl, cells, history);
+  const Server = serverClass(tslab.jupyter.ZmqServer, cells, history);
+  const server = new Server(new Handler(cells, false), configPath);
+  installKernelHook({ sendDisplay: (content, update) => { cells.contexts.sendDisplay(content, update); }, cellSignal: () => cells.cellSignal() });
   (globalThis as Record<string, unknown>)[CELLS_GLOBAL] = cellHelpers;
   // Registered at start, never while a cell runs (see docs/notebook.md: that would make the
   // next interrupt kill the kernel).

@@ -14,7 +14,7 @@
  * the user's own lines; {@link RewrittenCell} maps cursor positions both ways.
  */
 import { ErrorCodes, TswrenError } from "../errors.js";
-import { parseMagicLine, VERBS, type CloudMagic, type Token } from "./magic-line.js";
+import { DEFAULT_RESULT_NAME, parseMagicLine, VERBS, type CloudMagic, type Token } from "./magic-line.js";
 
 export { DEFAULT_RESULT_NAME } from "./magic-line.js";
 
@@ -96,12 +96,14 @@ function writeHead(w: Writer, magic: CloudMagic): void {
     w.copy(arg);
     w.raw(", ");
   }
-  w.raw("{");
+  // `--as x` also names the job `x` (progress bars, chart titles), unless `--name` is given.
+  const named = magic.name !== DEFAULT_RESULT_NAME && !magic.options.some((o) => o.key === "name");
+  w.raw(named ? `{ name: ${JSON.stringify(magic.name)}` : "{");
   magic.options.forEach((o, i) => {
-    w.raw(`${i > 0 ? "," : ""} ${o.key}: `);
+    w.raw(`${i > 0 || named ? "," : ""} ${o.key}: `);
     w.copy(o.value);
   });
-  w.raw(magic.options.length > 0 ? " }, " : "}, ");
+  w.raw(magic.options.length > 0 || named ? " }, " : "}, ");
   if (magic.fx !== undefined) w.copy(magic.fx);
   else w.raw("undefined");
   w.raw(",");

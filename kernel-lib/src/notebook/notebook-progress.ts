@@ -9,9 +9,11 @@
  * calls are still running.
  */
 import type { ResponseFuture } from "../future.js";
-import { countFutures, jobStartMs, type ProgressCounts, type ProgressDisplay } from "../progress/progress.js";
+import { countFutures, jobStartMs, type ProgressCounts, type ProgressDisplay } from "../progress/counts.js";
+import { jobName } from "../progress/job-names.js";
+import { PROGRESS_PAYLOAD_VERSION, type ProgressPayload } from "../progress/payload.js";
 import type { DisplayHandle, DisplaySink } from "./display.js";
-import { jobLabel, progressBundle, PROGRESS_PAYLOAD_VERSION, type ProgressPayload } from "./progress-model.js";
+import { jobLabel, progressBundle } from "./progress-model.js";
 
 /** Updates a display sends per second at most while calls run. */
 export const MAX_UPDATES_PER_SECOND = 4;
@@ -20,7 +22,7 @@ const MIN_INTERVAL_MS = 1000 / MAX_UPDATES_PER_SECOND;
 const IDLE_REFRESH_MS = 1000;
 
 function sameCounts(a: ProgressCounts | undefined, b: ProgressCounts): boolean {
-  return a !== undefined && a.total === b.total && a.done === b.done && a.failed === b.failed && a.running === b.running;
+  return a !== undefined && a.total === b.total && a.done === b.done && a.failed === b.failed && a.cancelled === b.cancelled && a.running === b.running;
 }
 
 function jobKey(f: ResponseFuture): string {
@@ -29,6 +31,7 @@ function jobKey(f: ResponseFuture): string {
 
 /** One job's display. */
 export class JobProgressDisplay {
+  readonly executorId: string;
   readonly jobId: string;
   readonly cellToken: unknown;
   private readonly futures = new Set<ResponseFuture>();
@@ -38,9 +41,11 @@ export class JobProgressDisplay {
   private lastSentMs: number;
   private lastCounts: ProgressCounts | undefined;
   private ended = false;
+  private stopped: string | undefined;
 
-  constructor(sink: DisplaySink, jobId: string, futures: readonly ResponseFuture[]) {
-    this.jobId = jobId;
+  constructor(sink: DisplaySink, futures: readonly ResponseFuture[]) {
+    this.executorId = futures[0].executorId;
+    this.jobId = futures[0].jobId;
     this.cellToken = sink.cellToken();
     for (const f of futures) this.futures.add(f);
     this.startMs = jobStartMs(futures) ?? Date.now();
@@ -72,14 +77,16 @@ export class JobProgressDisplay {
   payload(): ProgressPayload {
     const list = [...this.futures];
     const counts = countFutures(list);
-    const finished = counts.done + counts.failed === counts.total;
+    const ended = counts.done + counts.failed + counts.cancelled === counts.total;
+    const finished = ended || this.stopped !== undefined;
     return {
       version: PROGRESS_PAYLOAD_VERSION,
       jobId: this.jobId,
-      label: jobLabel(this.jobId),
+      label: jobLabel(this.jobId, counts.total, jobName(this.executorId, this.jobId)),
       ...counts,
-      elapsedSeconds: Math.round((this.endMs(list, finished) - this.startMs) / 100) / 10,
+      elapsedSeconds: Math.round((this.endMs(list, ended) - this.startMs) / 100) / 10,
       finished,
+      ...(this.stopped !== undefined && !ended ? { stopped: this.stopped } : {}),
     };
   }
 
@@ -98,6 +105,16 @@ export class JobProgressDisplay {
     if (this.ended) return;
     const payload = this.payload();
     if (payload.finished || (!sameCounts(this.lastCounts, payload) && Date.now() - this.lastSentMs >= MIN_INTERVAL_MS)) this.send(payload);
+  }
+
+  /**
+   * Send the final update now although calls may still run (the kernel shuts down).
+   * @param reason - why, shown as `stopped: <reason>` when calls had not ended
+   */
+  stop(reason: string): void {
+    if (this.ended) return;
+    this.stopped = reason;
+    this.send(this.payload());
   }
 
   private tick(): void {
@@ -137,7 +154,7 @@ function displayFor(sink: DisplaySink, key: string, futures: readonly ResponseFu
     return existing;
   }
   if (existing && futures.every((f) => f.done)) return undefined;
-  const created = new JobProgressDisplay(sink, futures[0].jobId, futures);
+  const created = new JobProgressDisplay(sink, futures);
   displays.set(key, created);
   return created;
 }
@@ -177,4 +194,13 @@ export class NotebookProgress implements ProgressDisplay {
   stop(): void {
     this.update();
   }
+}
+
+/**
+ * Send the final update of every live display (the kernel shuts down cleanly): displays whose
+ * calls had not ended say `stopped: <reason>`.
+ * @param reason - e.g. `kernel shut down`
+ */
+export function stopLiveDisplays(reason: string): void {
+  for (const display of displays.values()) display.stop(reason);
 }

@@ -1,41 +1,13 @@
 /**
- * The notebook progress output: the `application/vnd.tswren.progress+json` payload (shared by
- * type with the JupyterLab renderer in `extension/`) and the MIME bundle sent for each update,
- * which also carries `text/html` (a `<progress>` bar that renders anywhere: JupyterLab without
- * the extension, VS Code, exported HTML) and `text/plain`. Documented in docs/notebook-progress.md.
+ * The notebook progress output: the MIME bundle sent for each update of a job's display. It
+ * carries the `application/vnd.tswren.progress+json` payload (declared once in
+ * progress/payload.ts, read by the JupyterLab renderer in `extension/`), `text/html` (a
+ * `<progress>` bar that renders anywhere: JupyterLab without the extension, VS Code, exported
+ * HTML) and `text/plain`. Documented in docs/notebook-progress.md.
  */
+import { PROGRESS_MIME, progressSummary, type ProgressPayload } from "../progress/payload.js";
 
-/** MIME type of the progress payload. */
-export const PROGRESS_MIME = "application/vnd.tswren.progress+json";
-
-/** Version of {@link ProgressPayload}; bumped on an incompatible change. */
-export const PROGRESS_PAYLOAD_VERSION = 1;
-
-/**
- * The progress of one job, as shown by one display (updated in place).
- * @example
- * {"version":1,"jobId":"M000","label":"map","total":100,"done":40,"failed":1,"running":8,"elapsedSeconds":3.2,"finished":false}
- */
-export interface ProgressPayload {
-  /** Always {@link PROGRESS_PAYLOAD_VERSION}. */
-  version: 1;
-  /** The job, e.g. `M000` (map), `A001` (callAsync), `R002` (reduce). */
-  jobId: string;
-  /** What the job is, for people: `map`, `callAsync` or `reduce`. */
-  label: string;
-  /** Calls in the job. */
-  total: number;
-  /** Calls that succeeded. */
-  done: number;
-  /** Calls that failed or were cancelled. */
-  failed: number;
-  /** Calls running on a worker right now. */
-  running: number;
-  /** Seconds since the job was created (one decimal). */
-  elapsedSeconds: number;
-  /** True on the last update of the display (every call ended, or the wait ended). */
-  finished: boolean;
-}
+export { formatElapsed, PROGRESS_MIME, PROGRESS_PAYLOAD_VERSION, type ProgressPayload } from "../progress/payload.js";
 
 /** A display's MIME bundle: the payload plus HTML and plain-text renderings of it. */
 export type ProgressBundle = {
@@ -44,8 +16,8 @@ export type ProgressBundle = {
   "text/plain": string;
 };
 
-/** Human label of a job from its id's letter (`M000` -> `map`). */
-export function jobLabel(jobId: string): string {
+/** The kind of a job from its id's letter (`M000` -> `map`). */
+export function jobKind(jobId: string): string {
   switch (jobId[0]) {
     case "A":
       return "callAsync";
@@ -56,26 +28,33 @@ export function jobLabel(jobId: string): string {
   }
 }
 
-/** `3.2 s`, `2 min 05 s`. */
-export function formatElapsed(seconds: number): string {
-  if (seconds < 60) return `${seconds.toFixed(1)} s`;
-  const whole = Math.floor(seconds);
-  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, "0")} s`;
-}
-
-function summary(p: ProgressPayload): string {
-  const ended = p.done + p.failed;
-  const state = p.finished ? "finished" : `${p.running} running`;
-  return `${ended}/${p.total} calls ended: ${p.done} done, ${p.failed} failed, ${state} | ${formatElapsed(p.elapsedSeconds)}`;
+/**
+ * A job's label for people: its kind, the function's name (or the `name` option) and its size.
+ * @param jobId - the job (its letter gives the kind)
+ * @param total - calls in the job
+ * @param name - the function's name; omitted when unknown or anonymous
+ * @returns e.g. `map double, 200 calls`, `callAsync, 1 call`
+ */
+export function jobLabel(jobId: string, total: number, name?: string): string {
+  const what = name ? `${jobKind(jobId)} ${name}` : jobKind(jobId);
+  return `${what}, ${total} call${total === 1 ? "" : "s"}`;
 }
 
 function textBar(p: ProgressPayload, width = 30): string {
-  const filled = p.total === 0 ? width : Math.round(((p.done + p.failed) / p.total) * width);
+  const ended = p.done + p.failed + p.cancelled;
+  const filled = p.total === 0 ? width : Math.round((ended / p.total) * width);
   return `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
 }
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The bar's colour: red with failures, grey when cancelled or stopped, else the browser's. */
+function accent(p: ProgressPayload): string {
+  if (p.failed > 0) return "accent-color:#c62828;";
+  if (p.cancelled > 0 || p.stopped !== undefined) return "accent-color:#9e9e9e;";
+  return "";
 }
 
 /**
@@ -84,16 +63,15 @@ function escapeHtml(s: string): string {
  * @returns the bundle (payload, HTML with a `<progress>` bar, plain text)
  */
 export function progressBundle(payload: ProgressPayload): ProgressBundle {
-  const title = `tswren ${payload.label} ${payload.jobId}`;
-  const failed = payload.failed > 0 ? ' style="accent-color:#c62828"' : "";
+  const title = `tswren ${payload.label} (${payload.jobId})`;
   const html =
     `<div class="tswren-progress" style="font-family:monospace;font-size:12px">` +
     `<b>${escapeHtml(title)}</b> ` +
-    `<progress value="${payload.done + payload.failed}" max="${payload.total}"${failed} style="width:240px;vertical-align:middle"></progress> ` +
-    `<span>${escapeHtml(summary(payload))}</span></div>`;
+    `<progress value="${payload.done + payload.failed + payload.cancelled}" max="${payload.total}" style="${accent(payload)}width:240px;vertical-align:middle"></progress> ` +
+    `<span>${escapeHtml(progressSummary(payload))}</span></div>`;
   return {
     [PROGRESS_MIME]: payload,
     "text/html": html,
-    "text/plain": `${title} [${textBar(payload)}] ${summary(payload)}`,
+    "text/plain": `${title} [${textBar(payload)}] ${progressSummary(payload)}`,
   };
 }

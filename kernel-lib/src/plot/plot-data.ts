@@ -4,7 +4,7 @@
  */
 import type { ResponseFuture } from "../future.js";
 import type { StatsField } from "../job/stats-table.js";
-import { jobStartMs } from "../progress/progress.js";
+import { jobStartMs } from "../progress/counts.js";
 
 /** The events of a call shown on the timeline, in life-cycle order. */
 export const TIMELINE_EVENTS = [

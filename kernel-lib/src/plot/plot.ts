@@ -5,9 +5,12 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { inspect } from "node:util";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ResponseFuture } from "../future.js";
 import { notebookSink } from "../notebook/display.js";
+import { jobLabel } from "../notebook/progress-model.js";
+import { jobName } from "../progress/job-names.js";
 import { plotData } from "./plot-data.js";
 import { concurrencySpec, timelineSpec, type VegaLiteSpec } from "./plot-specs.js";
 import { renderSvg } from "./render-svg.js";
@@ -67,8 +70,7 @@ function chartBundle(spec: VegaLiteSpec, svg: string, text: string): Record<stri
 export async function plotFutures(futures: readonly ResponseFuture[], options: PlotOptions = {}): Promise<PlotResult> {
   const { dir, name } = checkOptions(futures, options);
   const data = plotData(futures);
-  const jobs = [...new Set(futures.map((f) => f.jobId))].join("+");
-  const title = `${futures[0].executorId} ${jobs} (${futures.length} calls)`;
+  const title = plotTitle(futures);
   const timeline = timelineSpec(data, title);
   const histogram = concurrencySpec(data, title);
   const [timelineSvg, histogramSvg] = [await renderSvg(timeline), await renderSvg(histogram)];
@@ -81,5 +83,24 @@ export async function plotFutures(futures: readonly ResponseFuture[], options: P
     sink.show(chartBundle(timeline, timelineSvg, `${title}: timeline (${files.timeline})`));
     sink.show(chartBundle(histogram, histogramSvg, `${title}: calls running (${files.histogram})`));
   }
-  return { timeline, histogram, files };
+  const result = { timeline, histogram, files };
+  // As a cell's last expression, the result prints one line (none when the charts were shown), not the specs.
+  const summary = sink ? "" : `${title}: ${files.timeline}, ${files.histogram}`;
+  Object.defineProperty(result, inspect.custom, { value: () => summary, enumerable: false });
+  return result;
+}
+
+/**
+ * The charts' title: each job plotted, by kind, name and size (`map double, 200 calls`).
+ * @param futures - the calls plotted
+ */
+export function plotTitle(futures: readonly ResponseFuture[]): string {
+  const jobs = new Map<string, ResponseFuture[]>();
+  for (const f of futures) {
+    const key = `${f.executorId}-${f.jobId}`;
+    const list = jobs.get(key);
+    if (list) list.push(f);
+    else jobs.set(key, [f]);
+  }
+  return [...jobs.values()].map((list) => jobLabel(list[0].jobId, list.length, jobName(list[0].executorId, list[0].jobId))).join(" + ");
 }

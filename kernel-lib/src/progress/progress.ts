@@ -3,46 +3,10 @@
  * notebook display plugs in here through {@link setProgressFactory}.
  */
 import type { ResponseFuture } from "../future.js";
+import type { ProgressDisplay } from "./counts.js";
 import { TerminalProgress } from "./terminal.js";
 
-/** A live progress display for one wait. */
-export interface ProgressDisplay {
-  /** Re-read the futures' states (cheap; implementations throttle). */
-  update(): void;
-  /** Final update and release the display. */
-  stop(): void;
-}
-
-/** Counts shown by progress displays. */
-export interface ProgressCounts {
-  total: number;
-  done: number;
-  failed: number;
-  running: number;
-}
-
-/** Count futures by state. */
-export function countFutures(futures: readonly ResponseFuture[]): ProgressCounts {
-  let done = 0;
-  let failed = 0;
-  let running = 0;
-  for (const f of futures) {
-    if (f.status === "success") done++;
-    else if (f.status === "error" || f.status === "cancelled") failed++;
-    else if (f.status === "running") running++;
-  }
-  return { total: futures.length, done, failed, running };
-}
-
-/** The earliest job creation time (`hostJobCreateMs`) among futures, or undefined when none is set. */
-export function jobStartMs(futures: Iterable<ResponseFuture>): number | undefined {
-  let start = Number.POSITIVE_INFINITY;
-  for (const f of futures) {
-    const ms = f.stat("hostJobCreateMs");
-    if (ms !== undefined && ms > 0 && ms < start) start = ms;
-  }
-  return Number.isFinite(start) ? start : undefined;
-}
+export { countFutures, jobStartMs, type ProgressCounts, type ProgressDisplay } from "./counts.js";
 
 type Factory = (futures: readonly ResponseFuture[]) => ProgressDisplay;
 

@@ -1,8 +1,7 @@
 /** Terminal progress bar (cli-progress) shown while waiting on futures, when stdout is a TTY. */
 import cliProgress from "cli-progress";
 import type { ResponseFuture } from "../future.js";
-import type { ProgressDisplay } from "./progress.js";
-import { countFutures } from "./progress.js";
+import { countFutures, type ProgressDisplay } from "./counts.js";
 
 const MIN_INTERVAL_MS = 100;
 
@@ -16,11 +15,11 @@ export class TerminalProgress implements ProgressDisplay {
   constructor(futures: readonly ResponseFuture[]) {
     this.futures = futures;
     this.bar = new cliProgress.SingleBar(
-      { format: "tswren |{bar}| {value}/{total} done, {failed} failed, {running} running | {duration_formatted}", hideCursor: true, clearOnComplete: false },
+      { format: "tswren |{bar}| {value}/{total} ended: {failed} failed, {cancelled} cancelled, {running} running | {duration_formatted}", hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
     const c = countFutures(futures);
-    this.bar.start(c.total, c.done + c.failed, { failed: c.failed, running: c.running });
+    this.bar.start(c.total, c.done + c.failed + c.cancelled, { failed: c.failed, cancelled: c.cancelled, running: c.running });
     this.ticker = setInterval(() => { this.render(); }, 250);
     this.ticker.unref();
   }
@@ -34,7 +33,7 @@ export class TerminalProgress implements ProgressDisplay {
 
   private render(): void {
     const c = countFutures(this.futures);
-    this.bar.update(c.done + c.failed, { failed: c.failed, running: c.running });
+    this.bar.update(c.done + c.failed + c.cancelled, { failed: c.failed, cancelled: c.cancelled, running: c.running });
   }
 
   stop(): void {

@@ -25,6 +25,7 @@
 import { createHash } from "node:crypto";
 import { PROTOCOL_VERSION } from "tswren/internal";
 import type { InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
+import { installFaultGuard } from "../fault-guard.js";
 import { storageFor } from "../storage-cache.js";
 import { checkedPayload, runPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
 import { fanOut, type FanOutSummary } from "../remote-invoker.js";
@@ -117,6 +118,8 @@ async function remoteInvoke(request: RemoteInvokeRequest): Promise<ActionResult>
  * @returns the result object; `{ error }` for a protocol problem
  */
 export async function main(params: unknown): Promise<ActionResult> {
+  // Loaded into the action proxy's process: its calls' faults stay with them (`fault-guard.ts`).
+  installFaultGuard();
   try {
     const verified = verifyRequest(params);
     if (!verified.ok) return { error: verified.error, statusCode: verified.statusCode };

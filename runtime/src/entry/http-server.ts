@@ -23,6 +23,10 @@
  * - SIGTERM (scale-down): stop accepting connections, finish the requests in flight and queued,
  *   then exit 0.
  *
+ * Faults stay with their call: an uncaught exception or unhandled rejection of a call's code fails
+ * that call with its own error; one raised later by a timer or promise a call left behind is
+ * logged against that call on stderr and fails no other call (`fault-guard.ts`).
+ *
  * Calls' logs also go to stdout/stderr (the platform's logs). When started with an IPC channel it
  * reports `{ type: "listening", host, port }` there and exits with its parent.
  */
@@ -30,6 +34,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { hostname } from "node:os";
 import { encodeStatus } from "tswren/internal";
 import { BodyError, listenAddress, listenAndAnnounce, readJsonBody, sendJson } from "../http-io.js";
+import { installFaultGuard } from "../fault-guard.js";
 import { readSignedPayload, runPayload, runtimeInfo } from "../invocation.js";
 
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
@@ -113,6 +118,9 @@ const server = createServer((req, res) => {
     else res.destroy();
   });
 });
+// An uncaught error of a call's code fails that call; one from what a call left behind is logged
+// against it (stderr: the platform's logs) and never fails another request's call.
+installFaultGuard();
 const address = listenAddress("127.0.0.1");
 if (!["127.0.0.1", "::1", "localhost"].includes(address.host) && (process.env["TSWREN_SIGNING_KEY"] ?? "") === "") {
   process.stderr.write(

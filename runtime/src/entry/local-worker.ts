@@ -51,8 +51,12 @@ async function drain(): Promise<void> {
         const { status, storage } = await executeCall(payload, call, { workerId, ...(beforeCall ? { beforeCall } : {}) });
         const stored = persistStatus(storage, payload, status);
         pendingWrites++;
+        // A failure reaches the client at once, before its best-effort status write (which a
+        // stalled store may hold for long); a success once its status is stored, in call order.
+        if (!status.ok) send({ type: "status", status });
         reporting = reporting.then(async () => {
-          send({ type: "status", status: await stored });
+          const final = await stored;
+          if (status.ok) send({ type: "status", status: final });
           pendingWrites--;
         });
         if (pendingWrites >= MAX_PENDING_WRITES) await reporting;

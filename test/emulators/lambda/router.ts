@@ -76,6 +76,11 @@ export class LambdaRouter {
   private readonly pools = new Map<string, FunctionPool>();
   private server: Server | undefined;
   endpoint = "";
+  /**
+   * Benchmarks: accept `Event` invocations (202) without running them, to measure the client's
+   * own rate (on Lambda the functions run elsewhere). Counted in `stats.accepted` only.
+   */
+  holdEvents = false;
 
   /** @param options - moto's endpoint, pool sizes, the RIE and bootstrap */
   constructor(private readonly options: RouterOptions) {
@@ -176,6 +181,11 @@ export class LambdaRouter {
   }
 
   private invokeEvent(res: ServerResponse, pool: FunctionPool, name: string, requestId: string, body: Buffer): void {
+    if (this.holdEvents) {
+      this.stats.accepted++;
+      res.writeHead(202, { "x-amzn-requestid": requestId, "content-length": 0 }).end();
+      return;
+    }
     const queued = pool.enqueue(requestId, body, (outcome) => {
       this.stats.eventsDone++;
       if (outcome.functionError !== undefined) this.stats.eventErrors++;

@@ -24,8 +24,11 @@ const MAX_DISPATCH_FAILURES = 3;
 const MAX_BATCH = 32;
 /** Time an idle worker gets to exit on its own before it is killed. */
 const SHUTDOWN_GRACE_MS = 1000;
-/** Allowance for loading the function and input before a call's own timeout counts. */
-const START_SLACK_MS = 250;
+/**
+ * Allowance past a call's timeout before its worker is killed: the worker's own deadline (a
+ * storage step that stalled fails the call naming storage) reports first.
+ */
+const START_SLACK_MS = 1000;
 
 /** Options of a {@link WorkerPool}. */
 export interface PoolOptions {
@@ -213,11 +216,14 @@ export class WorkerPool extends EventEmitter {
     this.dispatch();
   }
 
-  /** Report a call as failed on the host's behalf: write its status and emit it. */
+  /**
+   * Report a call as failed on the host's behalf: emit it at once, then write its status (best
+   * effort: a stalled store must not delay the report).
+   */
   private failCall(q: QueuedCall, error: RemoteErrorInfo, pid: number): void {
     const status = failedStatus(q.payload, q.call, error, `local-${pid}`);
-    const report = (): void => { this.emit("event", { type: "status", status, byPlatform: true } satisfies ComputeEvent); };
-    this.writeStatus(q.payload, status).then(report, report);
+    this.emit("event", { type: "status", status, byPlatform: true } satisfies ComputeEvent);
+    this.writeStatus(q.payload, status).catch(() => undefined);
   }
 
   private async writeStatus(payload: InvocationPayload, status: CallStatus): Promise<void> {

@@ -64,6 +64,9 @@ export class WorkerProcess {
     this.child = fork(entry, [], {
       execArgv: [`--max-old-space-size=${memoryMb}`, `--initial-old-space-size=${initialOldSpaceMb(memoryMb)}`, ...(process.env["TSWREN_WORKER_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["TSWREN_WORKER_PROF"]}`] : [])],
       serialization: "advanced",
+      // Its own process group: a terminal Ctrl-C or Jupyter's SIGINT to the kernel's group never
+      // reaches a worker (the host stops workers itself; a worker exits when its IPC channel closes).
+      detached: true,
       stdio: ["ignore", "ignore", "pipe", "ipc"],
       env: { ...process.env, TSWREN_WORKER: "1" },
     });

@@ -16,6 +16,7 @@ import {
 import { emitFactorySource, valueSlots } from "./emit.js";
 import { bundleModule, type CapturedModule } from "./modules.js";
 import { buildCaptureGraph, type CaptureGraph } from "./resolve.js";
+import { boundParts } from "./inspect-fn.js";
 
 export type { CapturedModule } from "./modules.js";
 
@@ -37,6 +38,33 @@ export interface CaptureOptions {
   cwd?: string;
   /** How error messages name the function, e.g. `map function` (default: `function`). */
   what?: string;
+  /** Arguments passed after the item and before the context (`extraArgs` given as an array). */
+  appendArgs?: readonly unknown[];
+}
+
+// Free names of the wrapper below, bound through the capture option (never defined here).
+declare const tswrenTarget: Function;
+declare const tswrenThis: unknown;
+declare const tswrenBefore: unknown[];
+declare const tswrenAfter: unknown[];
+
+/** Calls the target as a bound function and `extraArgs` given as an array ask for. */
+function tswrenApplied(item: unknown, ctx: unknown): unknown {
+  return tswrenTarget.apply(tswrenThis, [...tswrenBefore, item, ...tswrenAfter, ctx]) as unknown;
+}
+
+/**
+ * A bound function (`fn.bind(obj, 5)`) or `appendArgs` become a plain wrapper that calls the
+ * target with the bound `this` and arguments, the item, the appended arguments and the context.
+ */
+function applied(fn: Function, appendArgs: readonly unknown[] | undefined): { fn: Function; capture: Record<string, unknown> } | null {
+  const bound = boundParts(fn);
+  if (bound === null && appendArgs === undefined) return null;
+  const inner = bound === null ? null : applied(bound.target, undefined);
+  const before = [...(inner === null ? [] : (inner.capture["tswrenBefore"] as unknown[])), ...(bound?.args ?? [])];
+  const target = inner === null ? (bound?.target ?? fn) : inner.capture["tswrenTarget"];
+  const thisArg = inner === null ? bound?.thisArg : inner.capture["tswrenThis"];
+  return { fn: tswrenApplied, capture: { tswrenTarget: target, tswrenThis: thisArg, tswrenBefore: before, tswrenAfter: [...(appendArgs ?? [])] } };
 }
 
 function sha256Hex32(bytes: Uint8Array | string): string {
@@ -81,8 +109,10 @@ function uniqueByHash(modules: Array<CapturedModule | null>): CapturedModule[] {
  * @param fn - the user function (arrow, function, async, generator, method or class)
  * @param options - explicit captures, package folder, and how to name the function in messages
  * @returns the bundle bytes, their hash, and the module bundles to upload
+ * A bound function ships as its target with the bound `this` and arguments; variables of the
+ * function's closure (a factory's locals) are read from V8 when not found elsewhere.
  * @throws TswrenError `TSWREN_UNRESOLVED_NAME` for names tswren cannot see (with the fix);
- *   `TSWREN_CAPTURE_FAILED` for native or bound functions and unparsable sources;
+ *   `TSWREN_CAPTURE_FAILED` for native functions and unparsable sources;
  *   `TSWREN_NOT_SERIALIZABLE` for captured values that cannot be serialized, naming their path;
  *   `TSWREN_MODULE_BUNDLE` for packages that cannot be found or bundled
  * @example
@@ -98,7 +128,9 @@ export async function captureFunction(fn: Function, options: CaptureOptions = {}
   if (typeof fn !== "function") {
     throw new TswrenError(ErrorCodes.CAPTURE_FAILED, `the ${what} must be a function, got ${fn === null ? "null" : typeof fn}`);
   }
-  const graph = buildCaptureGraph(fn, { capture: options.capture ?? {}, cwd: options.cwd ?? process.cwd(), what });
+  const wrapped = applied(fn, options.appendArgs);
+  const capture = { ...(options.capture ?? {}), ...(wrapped?.capture ?? {}) };
+  const graph = buildCaptureGraph(wrapped?.fn ?? fn, { capture, cwd: options.cwd ?? process.cwd(), what });
   const bundled = await bundleModules(graph);
   const bundle: FunctionBundle = {
     version: FUNCTION_BUNDLE_VERSION,

@@ -21,10 +21,11 @@ import { serializeValue } from "../../serialize.js";
 import { parseFunctionSource, type ParsedFunction } from "./free-names.js";
 import { builtinGlobalPath, isBuiltinGlobal } from "./globals.js";
 import { importAliasCandidates, ModuleIndex, type ModuleTarget } from "./modules.js";
+import { closureValue } from "./inspect-fn.js";
 
 /** One node of the capture graph. */
 export type Entity =
-  | { kind: "code"; name: string; ownName: string; source: string; parsed: ParsedFunction; heritageDeps: number[] }
+  | { kind: "code"; name: string; ownName: string; source: string; parsed: ParsedFunction; heritageDeps: number[]; fn: Function }
   | { kind: "value"; name: string; bytes: Buffer | null; value: unknown; proto: number | null }
   | { kind: "global"; path: string }
   | { kind: "module"; module: number; access: "raw" | "star" }
@@ -182,7 +183,7 @@ class GraphBuilder {
     }
     const source = Function.prototype.toString.call(fn);
     try {
-      return { kind: "code", name, ownName: fn.name, source, parsed: parseFunctionSource(source), heritageDeps: [] };
+      return { kind: "code", name, ownName: fn.name, source, parsed: parseFunctionSource(source), heritageDeps: [], fn };
     } catch (cause) {
       if (cause instanceof TswrenError) throw new TswrenError(cause.code, `${where}: ${cause.message}`, { cause });
       throw cause;
@@ -216,7 +217,12 @@ class GraphBuilder {
     if (hasOwn(globalThis, name) && name !== "__tslab__") return this.entityFor((globalThis as Record<string, unknown>)[name], name);
     const user = this.entities[usedBy];
     if (user?.kind === "code" && user.ownName === name) return usedBy;
-    return this.importAlias(name) ?? (name === "__name" ? this.add({ kind: "keepName" }, KEEP_NAME_KEY) : null);
+    const alias = this.importAlias(name);
+    if (alias !== null) return alias;
+    // A variable of the function's closure (a factory's local, a script's module-level name).
+    const held = user?.kind === "code" ? closureValue(user.fn, name) : null;
+    if (held !== null) return this.entityFor(held.value, name);
+    return name === "__name" ? this.add({ kind: "keepName" }, KEEP_NAME_KEY) : null;
   }
 
   /**
