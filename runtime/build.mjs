@@ -15,6 +15,7 @@
 //                         `index.handler`)
 // - aws-lambda-ric.mjs    the small Lambda Runtime API client (the managed runtime's part; the
 //                         test router runs it under AWS's Runtime Interface Emulator)
+// - docker-worker.mjs     the docker backend's container runtime (stdin/stdout frames), one file
 import { build } from "esbuild";
 import { zipSync } from "fflate";
 import { cp, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
@@ -36,7 +37,7 @@ await Promise.all([
   build({ ...common, entryPoints: { action: entry("action") }, format: "cjs", outExtension: { ".js": ".cjs" }, sourcemap: false }),
   build({
     ...common,
-    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server"), "aws-lambda-ric": entry("aws-lambda-ric") },
+    entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server"), "aws-lambda-ric": entry("aws-lambda-ric"), "docker-worker": entry("docker-worker") },
     format: "esm",
     outExtension: { ".js": ".mjs" },
     banner: { js: requireShim },

@@ -25,6 +25,12 @@ export interface RuntimeCommandOptions {
   backend?: string;
   /** aws_lambda: create the execution role when it is missing (PyWren's `create_role`). */
   createRole?: boolean;
+  /** docker: base image of `build`. */
+  from?: string;
+  /** docker: image name of `build` / `delete` (default `docker.runtime`). */
+  name?: string;
+  /** docker: npm packages `build` installs into the image. */
+  npm?: string[];
 }
 
 function parseMemory(memory: string | undefined): number | undefined {
@@ -70,9 +76,15 @@ async function runOn(compute: ComputeBackend, what: "deploy" | "list" | "delete"
  * @throws TswrenError `TSWREN_BAD_OPTION` for a backend without the capability or a bad
  *   `--memory`, and the backend's compute errors
  */
-export async function runtimeCommand(what: "deploy" | "list" | "delete", print: Print, options: RuntimeCommandOptions): Promise<void> {
+export async function runtimeCommand(what: "deploy" | "list" | "delete" | "build", print: Print, options: RuntimeCommandOptions): Promise<void> {
   const memoryMb = parseMemory(options.memory);
   const config = loadFor(options.backend, options.createRole === true);
+  if (config.tswren.backend === "docker" && config.docker !== undefined) {
+    const { dockerRuntimeCommand } = await import("./compute/docker/cli-docker.js");
+    for (const line of await dockerRuntimeCommand(what, config.docker, options)) print(line);
+    return;
+  }
+  if (what === "build") throw new TswrenError(ErrorCodes.BAD_OPTION, `tswren runtime build builds a docker image; pass --backend docker (the backend is ${config.tswren.backend})`);
   const compute = await createSelectedCompute(config);
   try {
     for (const line of await runOn(compute, what, memoryMb)) print(line);
@@ -136,9 +148,18 @@ export function registerRuntimeCommands(cmd: Command, print: Print): void {
     );
     if (what !== "list") sub.option("-m, --memory <mb>", "memory size in MB (deploy default: runtime_memory)");
     if (what === "deploy") sub.option("--create-role", "aws_lambda: create the execution role tswren-lambda-role when it is missing");
+    if (what === "delete") sub.option("--name <tag>", "docker: the image to delete (default: docker.runtime)");
     sub.option("-b, --backend <name>", "compute backend (default: from config)");
     sub.action((opts: RuntimeCommandOptions) => runtimeCommand(what, print, opts));
   }
+  runtime
+    .command("build")
+    .description("build a docker runtime image: the tswren runtime (and npm packages) on a base image with node")
+    .option("-b, --backend <name>", "compute backend (docker)")
+    .option("--from <image>", "base image with node on PATH (default node:20-bookworm-slim)")
+    .option("--name <tag>", "name of the image (default: docker.runtime)")
+    .option("--npm <packages...>", "npm packages to install into the image")
+    .action((opts: RuntimeCommandOptions) => runtimeCommand("build", print, opts));
   cmd
     .command("logs")
     .description("print each call's logs of a job, e.g. `tswren logs 3fa2b1-0-M000`")

@@ -39,6 +39,10 @@ export async function hello(print: Print, options: { backend?: string }): Promis
 export async function clean(print: Print): Promise<void> {
   const config = loadConfig();
   const t = config.tswren;
+  if (t.backend === "docker" && config.docker !== undefined) {
+    const { cleanContainers } = await import("./compute/docker/reaper.js");
+    print(await cleanContainers(config.docker));
+  }
   const storage = await createSelectedStorage(config);
   try {
     if (!(await storage.bucketExists(t.storage_bucket))) {

@@ -68,3 +68,28 @@ export function localExecutor(options: Omit<ExecutorOptions, "backend"> = {}): F
 export function awsLambdaExecutor(options: Omit<ExecutorOptions, "backend"> = {}): FunctionExecutor {
   return new FunctionExecutor({ ...options, backend: "aws_lambda" });
 }
+
+/** Options of {@link dockerExecutor}: the executor's options plus the image to run. */
+export interface DockerExecutorOptions extends Omit<ExecutorOptions, "backend"> {
+  /** Image the containers run (`docker.runtime`); default `tswren-runtime:<tswren version>`. */
+  runtime?: string;
+}
+
+/**
+ * Create an executor whose calls run in containers of a local Docker engine (backend `docker`):
+ * one long-lived container per worker slot, memory-limited to `runtimeMemory`, with localhost
+ * storage (bind-mounted) by default. See docs/backends/docker.md.
+ * @param options - executor options; `runtime` names the image, `workers` the container slots
+ * @throws TswrenError `TSWREN_COMPUTE_UNREACHABLE` (no engine), `TSWREN_RUNTIME_MISSING` (no image),
+ *   `TSWREN_CONFIG_BAD_VALUE` (memory below the minimum), when the first job is submitted
+ * @example
+ * await using fx = dockerExecutor({ runtime: "tswren-runtime:0.1.0", runtimeMemory: 256 });
+ * await fx.map((x: number) => x + 7, [1, 2, 3]);
+ */
+export function dockerExecutor(options: DockerExecutorOptions = {}): FunctionExecutor {
+  const { runtime, ...rest } = options;
+  if (runtime === undefined) return new FunctionExecutor({ ...rest, backend: "docker" });
+  const config = rest.config ?? {};
+  const section = (config["docker"] ?? {}) as Record<string, unknown>;
+  return new FunctionExecutor({ ...rest, backend: "docker", config: { ...config, docker: { ...section, runtime } } });
+}

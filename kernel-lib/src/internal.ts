@@ -63,3 +63,5 @@ export {
 } from "./security/signing.js";
 export type { SignedRequest, VerifyOutcome } from "./security/signing.js";
 export { clientSigningKey, ensureSigningKey, findSigningKey, signingKeyFile } from "./security/key-store.js";
+export { encodeFrame, FrameReader } from "./compute/docker/frames.js";
+export type { DockerHostMessage, DockerWorkerMessage } from "./compute/docker/frames.js";

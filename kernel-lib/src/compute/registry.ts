@@ -32,6 +32,10 @@ const COMPUTE_BACKENDS: { readonly [N in ComputeName]: ComputeFactory<N> } = {
     const { OpenWhiskCompute } = await import("./openwhisk/index.js");
     return new OpenWhiskCompute({ section: "ibm_cf", config }, context);
   },
+  docker: async (config) => {
+    const { DockerCompute } = await import("./docker/index.js");
+    return DockerCompute.create(config);
+  },
   knative: async (config) => {
     const { KnativeCompute } = await import("./knative.js");
     return new KnativeCompute(config);

@@ -107,7 +107,7 @@ export const CONFIG_SCHEMA = {
     description: "What runs the functions, where data goes, and how calls are retried and awaited.",
     keys: {
       backend: {
-        type: "enum", values: ["localhost", "openwhisk", "ibm_cf", "knative", "aws_lambda"], default: "localhost",
+        type: "enum", values: ["localhost", "openwhisk", "ibm_cf", "knative", "aws_lambda", "docker"], default: "localhost",
         description: "Compute backend that runs the functions.",
       },
       storage: {
@@ -220,6 +220,42 @@ export const CONFIG_SCHEMA = {
       },
       max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
       signing_key: SIGNING_KEY_SPEC,
+    },
+  },
+  docker: {
+    description: "Containers of a local Docker engine, one long-lived container per worker slot.",
+    selectedBy: { key: "backend", value: "docker" },
+    keys: {
+      runtime: {
+        type: "string", defaultText: "tswren-runtime:<tswren version>",
+        description: "Image the containers run (built by `tswren runtime build --backend docker`, or loaded with `docker load`).",
+      },
+      runtime_memory: {
+        type: "int", unit: "MB", min: 64, default: 512,
+        description: "Memory limit of each container (a call over it fails with TSWREN_OUT_OF_MEMORY).",
+      },
+      runtime_timeout: {
+        type: "number", unit: "s", above: 0, default: 600,
+        description: "Time limit of each call.",
+      },
+      max_workers: {
+        type: "int", min: 1, default: () => availableParallelism(), defaultText: "number of CPUs",
+        description: "Containers (worker slots) running calls at once.",
+      },
+      docker_host: {
+        type: "string", default: () => process.env["DOCKER_HOST"] ?? "unix:///var/run/docker.sock",
+        defaultText: "$DOCKER_HOST, else unix:///var/run/docker.sock",
+        description: "Engine address passed to the docker CLI (`unix://PATH` or `tcp://HOST:PORT`).",
+      },
+      docker_cli: { type: "string", default: "docker", description: "The docker CLI program (name on PATH or a path)." },
+      network: {
+        type: "enum", values: ["host", "none"], default: "host",
+        description: "Container network: `host` reaches loopback services (MinIO, RabbitMQ); `none` only for localhost storage.",
+      },
+      start_timeout: {
+        type: "number", unit: "s", above: 0, default: 60,
+        description: "Longest a container may take to start its runtime.",
+      },
     },
   },
   aws_lambda: {

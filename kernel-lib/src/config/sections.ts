@@ -83,6 +83,7 @@ export const BACKEND_OPTION_KEYS: { readonly [N in ComputeName]: OptionKeys<N> }
   ibm_cf: { runtimeMemory: "runtime_memory", timeout: "runtime_timeout", workers: "max_workers" },
   knative: { runtimeMemory: "runtime_memory", timeout: "runtime_timeout", workers: "max_workers" },
   aws_lambda: { runtimeMemory: "runtime_memory", timeout: "runtime_timeout", workers: "max_workers" },
+  docker: { runtimeMemory: "runtime_memory", timeout: "runtime_timeout", workers: "max_workers" },
 };
 
 /**

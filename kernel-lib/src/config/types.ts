@@ -62,6 +62,8 @@ export interface TswrenConfig {
   knative?: ConfigSection<"knative">;
   /** Present when `tswren.backend` is `aws_lambda`. */
   aws_lambda?: ConfigSection<"aws_lambda">;
+  /** Present when `tswren.backend` is `docker`. */
+  docker?: ConfigSection<"docker">;
   /** Present when `tswren.storage` is `s3`. */
   s3?: ConfigSection<"s3">;
   /** Present when `tswren.storage` is `ibm_cos`. */
