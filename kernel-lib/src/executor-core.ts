@@ -2,6 +2,7 @@
  * The executor's internal state: backends, jobs, futures, uploads, retries and status handling.
  * `FunctionExecutor` validates at the public boundary and delegates here.
  */
+import { createHash, randomBytes } from "node:crypto";
 import type { StagedPayload } from "./compute/backend.js";
 import { computeSection } from "./config/sections.js";
 import { createBackends, type Backends } from "./executor-backends.js";
@@ -182,6 +183,9 @@ export class ExecutorCore implements PollSink {
       executorId: this.executorId,
       jobId,
       funcKey,
+      funcHash: req.captured.hash,
+      moduleHashes: req.captured.modules.map((m) => m.hash),
+      jobNonce: randomBytes(12).toString("hex"),
       dataKey,
       inputKind: req.inputKind,
       timeoutMs: req.timeoutMs,
@@ -219,13 +223,18 @@ export class ExecutorCore implements PollSink {
 
   /**
    * Store a remote-invoker job's payload while the job is created, so that submitting it is one
-   * small request whatever the number of calls.
+   * small request whatever the number of calls. No credential is written: the storage config and
+   * the broker URL are left out (they travel in the signed request), and the request carries the
+   * staged text's SHA-256 so a changed object is refused.
    */
   private async stagePayload(b: Backends, base: JobRecord["base"], calls: CallSpec[]): Promise<void> {
-    const json = JSON.stringify(encodePayload({ ...base, calls, hostSubmitMs: 0, ...(b.poller !== null ? { startMarkers: true } : {}) }));
+    const storage = { ...b.storageRef, config: {} };
+    const amqp = base.amqp !== undefined ? { amqp: { ...base.amqp, url: "" } } : {};
+    const json = JSON.stringify(encodePayload({ ...base, storage, ...amqp, calls, hostSubmitMs: 0, ...(b.poller !== null ? { startMarkers: true } : {}) }));
     const key = keys.remotePayloadKey(b.storageRef.prefix, this.executorId, base.jobId);
     await b.storage.put(b.storageRef.bucket, key, json);
-    this.staged.set(base.jobId, { storage: b.storageRef, key });
+    const sha256 = createHash("sha256").update(json).digest("hex");
+    this.staged.set(base.jobId, { storage: { ...b.storageRef, config: {} }, key, sha256 });
   }
 
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {

@@ -19,6 +19,7 @@ const ERROR_CODES: Record<RemoteErrorInfo["kind"], ErrorCode> = {
   lost: ErrorCodes.CALL_LOST,
   protocol: ErrorCodes.PROTOCOL,
   storage: ErrorCodes.STORAGE,
+  bundle: ErrorCodes.BUNDLE_MISMATCH,
 };
 
 /**

@@ -93,6 +93,18 @@ export interface InvocationPayload {
   jobId: string;
   /** Storage key of the function bundle. */
   funcKey: string;
+  /**
+   * Content hash of the function bundle (first 32 hex characters of its SHA-256); the worker
+   * checks the bytes it loaded against it before evaluating them (`TSWREN_BUNDLE_MISMATCH`).
+   */
+  funcHash: string;
+  /** Content hashes of the bundled npm modules the function needs, checked the same way. */
+  moduleHashes: string[];
+  /**
+   * Random per-job nonce (hex) that every status of the job carries; monitors ignore statuses
+   * without it, so stale data under the same keys is never taken for a new result.
+   */
+  jobNonce?: string;
   /** Storage key of the job's input blob, when some inputs are not inline. */
   dataKey: string | null;
   /** `value`: inputs are the items; `part`: inputs are part specs of `objects(...)`, opened as CloudObjects. */
@@ -161,8 +173,14 @@ export interface RemoteInvokeRequest {
   kind: "remote-invoke";
   /** The job's calls, JSON-encoded, inline (small jobs)... */
   payload?: InvocationPayloadJson;
-  /** ...or stored as JSON at `key` (large jobs: the request stays small whatever the job size). */
-  payloadRef?: { storage: StorageRef; key: string };
+  /**
+   * ...or stored as JSON at `key` (large jobs: the request stays small whatever the job size).
+   * The staged JSON holds no credentials (`storage.config` empty, `amqp.url` empty): they travel
+   * in this (signed) request as `credentials`; `sha256` of the staged text is checked before use.
+   */
+  payloadRef?: { storage: StorageRef; key: string; sha256?: string };
+  /** Credentials removed from a staged payload, put back by the remote invoker after the hash check. */
+  credentials?: { storageConfig: Record<string, unknown>; amqpUrl?: string };
   /** When the client submitted the job (a staged payload was written before that). */
   hostSubmitMs?: number;
   /** Calls per activation the fan-out sends. */
@@ -176,7 +194,7 @@ export interface RemoteInvokeRequest {
 /** Error of a failed call, as written by the worker. */
 export interface RemoteErrorInfo {
   /** The kind: a throw in user code, or how the worker failed. */
-  kind: "exception" | "crash" | "exit" | "oom" | "timeout" | "lost" | "protocol" | "storage";
+  kind: "exception" | "crash" | "exit" | "oom" | "timeout" | "lost" | "protocol" | "storage" | "bundle";
   name: string;
   message: string;
   stack?: string;
@@ -201,6 +219,8 @@ export interface CallStatus {
   /** Identifies the worker process / activation that ran the call. */
   workerId: string;
   runtime: { tswrenVersion: string; nodeVersion: string };
+  /** The job's nonce from the payload (see {@link InvocationPayload.jobNonce}). */
+  jobNonce?: string;
 }
 
 /**
@@ -213,7 +233,7 @@ export interface CallStatus {
  * @param stats - worker-side timestamps known so far (default: now)
  */
 export function failedStatus(
-  job: Pick<InvocationPayload, "executorId" | "jobId" | "hostJobCreateMs" | "hostSubmitMs">,
+  job: Pick<InvocationPayload, "executorId" | "jobId" | "hostJobCreateMs" | "hostSubmitMs"> & { jobNonce?: string | undefined },
   call: Pick<CallSpec, "callId" | "attempt">,
   error: RemoteErrorInfo,
   workerId: string,
@@ -232,6 +252,7 @@ export function failedStatus(
     logs: "",
     workerId,
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+    ...(job.jobNonce !== undefined ? { jobNonce: job.jobNonce } : {}),
   };
 }
 

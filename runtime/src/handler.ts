@@ -5,11 +5,11 @@
  */
 import {
   ErrorCodes,
+  TswrenError,
   INLINE_LIMIT_BYTES,
   PROTOCOL_VERSION,
   Storage,
   TSWREN_VERSION,
-  TswrenError,
   deserializeValue,
   encodeStatus,
   keys,
@@ -54,6 +54,9 @@ export interface HandlerHooks {
 }
 
 function errorInfo(err: unknown): RemoteErrorInfo {
+  if (err instanceof TswrenError && err.code === ErrorCodes.BUNDLE_MISMATCH) {
+    return { kind: "bundle", name: "BundleMismatch", message: err.message };
+  }
   if (err instanceof ProcessExitRequested) {
     return { kind: "exit", name: "ProcessExit", message: err.message, stack: err.stack ?? "" };
   }
@@ -145,7 +148,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     const { signal } = abort;
     if (hooks.beforeCall) await storageStep(hooks.beforeCall(call, storage, stats.workerStartMs as number), "writing the call's start marker", payload, signal);
     const value = await logs.run(() => runInScope(scope, async () => {
-      const fn = await storageStep(loadFunction(storage, payload.storage, payload.executorId, payload.funcKey), "reading the function", payload, signal);
+      const fn = await storageStep(loadFunction(storage, payload), "reading the function", payload, signal);
       // A reducer waits for its map results within its timeout itself (that wait is not storage trouble).
       const reading = readInput(storage, payload, call, signal);
       const item = call.input.kind === "reduce" ? await reading : await storageStep(reading, "reading the call's input", payload, signal);
@@ -179,6 +182,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     logs: logs.stop(),
     workerId: hooks.workerId,
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
+    ...(payload.jobNonce !== undefined ? { jobNonce: payload.jobNonce } : {}),
   };
   stats.workerEndMs = Date.now();
   setDurations(stats);

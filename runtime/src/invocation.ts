@@ -7,6 +7,7 @@ import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload, f
 import type { CallSpec, CallStatus, InvocationPayload } from "tswren/internal";
 import { runCall } from "./handler.js";
 import { startMarkerHook } from "./start-marker.js";
+import { payloadScopeProblem, verifyRequest } from "./request-checks.js";
 
 /** The versions a runtime reports in every answer. */
 export interface RuntimeInfo {
@@ -66,6 +67,33 @@ export function readPayload(json: unknown): ReceivedPayload {
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   }
+}
+
+/** A received signed request: its payload, or the refusal (HTTP status and message) to answer with. */
+export type SignedPayload = { ok: true; payload: InvocationPayload } | { ok: false; statusCode: 400 | 401 | 403 | 409; error: string };
+
+/**
+ * What every network entry point does with a request before anything else: verify its signature
+ * (401, nothing read or written otherwise), parse and check the payload (400 / 409), and check that
+ * every storage path in it is the job's own, inside the deployment's allowed storage (403).
+ * @param received - the parsed request body or action parameters
+ */
+export function readSignedPayload(received: unknown): SignedPayload {
+  const verified = verifyRequest(received);
+  if (!verified.ok) return verified;
+  return checkedPayload(verified.json);
+}
+
+/**
+ * Check an already verified payload's JSON (shape, versions, storage scope).
+ * @param json - the payload JSON from a verified request
+ */
+export function checkedPayload(json: unknown): SignedPayload {
+  const read = readPayload(json);
+  if (!read.ok) return { ok: false, statusCode: read.versionMismatch ? 409 : 400, error: read.error };
+  const problem = payloadScopeProblem(read.payload, true);
+  if (problem !== null) return { ok: false, statusCode: 403, error: `tswren runtime: refused: ${problem}` };
+  return read;
 }
 
 /** How an entry point runs a payload's calls. */

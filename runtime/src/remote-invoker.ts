@@ -12,7 +12,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import openwhisk from "openwhisk";
-import { failedStatus } from "tswren/internal";
+import { failedStatus, runtimeSigningKeys, signPayload } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { persistStatus } from "./handler.js";
 import { storageFor } from "./storage-cache.js";
@@ -65,7 +65,8 @@ function messageOf(err: unknown): string {
 }
 
 /**
- * The default invoker: the bundled `openwhisk` npm client, with a keep-alive agent.
+ * The default invoker: the bundled `openwhisk` npm client, with a keep-alive agent. Each group's
+ * payload is signed with this runtime's own key (`$TSWREN_SIGNING_KEY`), as the client would.
  * @param platform - how to reach the platform; a missing key falls back to `__OW_API_KEY`
  * @returns a function that invokes the job's action non-blocking
  */
@@ -81,8 +82,11 @@ export function openwhiskInvoker(platform: RemoteInvokeRequest["platform"]): Inv
     ...(token !== undefined ? { auth_handler: { getAuthHeader: () => Promise.resolve(`Bearer ${token}`) } } : {}),
     ...(platform.apiKey !== undefined ? { api_key: platform.apiKey } : {}),
   });
+  const [key] = runtimeSigningKeys();
+  if (key === undefined) throw new Error("the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
   return async (params) => {
-    const accepted = await client.actions.invoke({ name: platform.action, namespace: platform.namespace, params, blocking: false });
+    const signed = signPayload(JSON.stringify(params), key);
+    const accepted = await client.actions.invoke({ name: platform.action, namespace: platform.namespace, params: signed, blocking: false });
     return accepted.activationId;
   };
 }

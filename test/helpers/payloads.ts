@@ -15,6 +15,8 @@ import type { StorageBackend } from "../../kernel-lib/src/storage/backend.js";
 import * as keys from "../../kernel-lib/src/storage/keys.js";
 import { createStorageBackend } from "../../kernel-lib/src/storage/registry.js";
 import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
+import type { SignedRequest } from "../../kernel-lib/src/security/signing.js";
+import { signed } from "./signing.js";
 
 /**
  * A storage reference to a localhost storage root (the config section `localhost_storage`).
@@ -48,8 +50,10 @@ export interface JobOptions {
 /** A job uploaded to storage, its payload, and readers for what the runtime writes. */
 export interface TestJob {
   payload: InvocationPayload;
-  /** The payload in its JSON form (what OpenWhisk / Knative receive). */
+  /** The payload in its JSON form (what OpenWhisk / Knative receive, inside a signed request). */
   json: InvocationPayloadJson;
+  /** {@link json} signed with the suites' test key (what a runtime accepts). */
+  signed: SignedRequest;
   storage: StorageBackend;
   ref: StorageRef;
   /** The `status.json` of a call (by call id, e.g. `00001`). */
@@ -95,6 +99,8 @@ export async function buildJob(fn: Function, items: readonly unknown[], options:
     executorId,
     jobId,
     funcKey,
+    funcHash: captured.hash,
+    moduleHashes: captured.modules.map((m) => m.hash),
     dataKey,
     inputKind: "value",
     calls,
@@ -107,9 +113,11 @@ export async function buildJob(fn: Function, items: readonly unknown[], options:
     ...(options.startMarkers === true ? { startMarkers: true } : {}),
     ...options.overrides,
   };
+  const json = encodePayload(payload);
   return {
     payload,
-    json: encodePayload(payload),
+    json,
+    signed: signed(json),
     storage,
     ref,
     async status(callId) {

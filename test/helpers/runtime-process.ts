@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
+import { TEST_SIGNING_KEY } from "./signing.js";
 
 /** The built runtime folder (`npm run build` fills it). */
 export const RUNTIME_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../kernel-lib/dist/runtime");
@@ -27,14 +29,15 @@ export interface RuntimeProcess {
 }
 
 /**
- * Start `node <RUNTIME_DIST>/<file>` with `PORT=0` on 127.0.0.1.
+ * Start `node <RUNTIME_DIST>/<file>` with `PORT=0` on 127.0.0.1, deployed with the suites' signing
+ * key and allowed to use localhost storage under the temp folder (override either in `env`).
  * @param file - `action-proxy.mjs` or `http-server.mjs`
  * @param env - extra environment
  * @returns the process, once it listens
  */
 export async function startRuntimeProcess(file: string, env: Record<string, string> = {}): Promise<RuntimeProcess> {
   const child = spawn(process.execPath, [path.join(RUNTIME_DIST, file)], {
-    env: { ...process.env, PORT: "0", TSWREN_LISTEN_HOST: "127.0.0.1", ...env },
+    env: { ...process.env, PORT: "0", TSWREN_LISTEN_HOST: "127.0.0.1", TSWREN_SIGNING_KEY: TEST_SIGNING_KEY, TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir(), ...env },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const text = { stdout: "", stderr: "" };

@@ -9,6 +9,7 @@ import { startOpenWhiskEmulator, type OpenWhiskEmulator } from "../emulators/ope
 import type { MinioEndpoint } from "../global-setup.js";
 import { freshBucket, minioSection, suiteMinio } from "./minio.js";
 import { startRuntimeProcess, type RuntimeProcess } from "./runtime-process.js";
+import { TEST_SIGNING_KEY } from "./signing.js";
 
 /** A serverless backend under test. */
 export type Platform = "openwhisk" | "knative";
@@ -63,8 +64,8 @@ export function serverlessFixture(base: () => ExecutorOptions = () => ({})): Ser
       const whisk = started(ow, "the OpenWhisk emulator");
       const compute =
         platform === "openwhisk"
-          ? { openwhisk: { endpoint: whisk.apihost, namespace: whisk.namespace, api_key: whisk.apiKey, invoke_pool_threads: 8, runtime_memory: 256, ...extra } }
-          : { knative: { url: started(knative, "the Knative runtime server").url, max_workers: 4, ...extra } };
+          ? { openwhisk: { endpoint: whisk.apihost, namespace: whisk.namespace, api_key: whisk.apiKey, invoke_pool_threads: 8, runtime_memory: 256, signing_key: TEST_SIGNING_KEY, ...extra } }
+          : { knative: { url: started(knative, "the Knative runtime server").url, max_workers: 4, signing_key: TEST_SIGNING_KEY, ...extra } };
       const { config: baseConfig, ...baseOptions } = base();
       const fx = functionExecutor({
         backend: platform,

@@ -7,6 +7,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ComputeEvent } from "../../kernel-lib/src/compute/backend.js";
@@ -19,6 +20,7 @@ import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
 import { tempDir } from "../helpers/executor.js";
 import { startMarkers, testJob, waitForStatuses } from "../helpers/job-payload.js";
 import { caught } from "../helpers/caught.js";
+import { TEST_SIGNING_KEY } from "../helpers/signing.js";
 
 const SERVER = path.resolve(import.meta.dirname, "../../kernel-lib/dist/runtime/http-server.mjs");
 const root = tempDir("knative-backend");
@@ -32,7 +34,7 @@ function nextIds(): { executorId: string; jobId: string } {
 }
 
 function knative(config: Record<string, unknown>): KnativeCompute {
-  const b = new KnativeCompute(validateSection("knative", { runtime_timeout: 60, ...config }, "test"), { attempts: 3, retryBaseMs: 10 });
+  const b = new KnativeCompute(validateSection("knative", { runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...config }, "test"), { attempts: 3, retryBaseMs: 10 });
   backends.push(b);
   return b;
 }
@@ -54,7 +56,7 @@ function statusEvents(b: KnativeCompute, n: number): Promise<CallStatus[]> {
 
 beforeAll(async () => {
   server = fork(SERVER, [], {
-    env: { ...process.env, PORT: "0", TSWREN_LISTEN_HOST: "127.0.0.1", TSWREN_CONCURRENCY: "4" },
+    env: { ...process.env, PORT: "0", TSWREN_LISTEN_HOST: "127.0.0.1", TSWREN_CONCURRENCY: "4", TSWREN_SIGNING_KEY: TEST_SIGNING_KEY, TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir() },
     stdio: ["ignore", "ignore", "ignore", "ipc"],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -130,7 +132,7 @@ describe("Knative backend against a stub service with scripted failures", () => 
   let requests = 0;
 
   function okBody(body: string): string {
-    const p = JSON.parse(body) as { executorId: string; jobId: string; calls: Array<{ callId: string; attempt: number }> };
+    const p = JSON.parse((JSON.parse(body) as { body: string }).body) as { executorId: string; jobId: string; calls: Array<{ callId: string; attempt: number }> };
     const statuses = p.calls.map((c) =>
       encodeStatus({
         protocolVersion: PROTOCOL_VERSION, executorId: p.executorId, jobId: p.jobId, callId: c.callId, attempt: c.attempt, ok: true,

@@ -4,6 +4,7 @@
  * Calls use localhost storage in a temporary folder, so their statuses can be read back.
  */
 import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
 import type { AddressInfo } from "node:net";
 import openwhisk from "openwhisk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,8 @@ import { actionZip, startOpenWhiskEmulator, type OpenWhiskEmulator } from "../em
 import { tempDir } from "../helpers/executor.js";
 import { startMarkers, testJob, waitForStatuses } from "../helpers/job-payload.js";
 import { caught } from "../helpers/caught.js";
+import { TEST_SIGNING_KEY } from "../helpers/signing.js";
+
 
 const ACTION = (mb: number): string => `tswren/tswren-runtime-${TSWREN_VERSION}-${mb}mb`;
 const FAST: OpenWhiskComputeOptions = { retrySleepsS: [0.02, 0.05], networkRetryBaseMs: 10 };
@@ -27,7 +30,7 @@ const backends: OpenWhiskCompute[] = [];
 let jobs = 0;
 
 function backend(section: Record<string, unknown> = {}, options: OpenWhiskComputeOptions = FAST): OpenWhiskCompute {
-  const config = validateSection("openwhisk", { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, ...section }, "test");
+  const config = validateSection("openwhisk", { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY, ...section }, "test");
   const b = new OpenWhiskCompute({ section: "openwhisk", config }, options);
   backends.push(b);
   return b;
@@ -44,7 +47,7 @@ function nextIds(): { executorId: string; jobId: string } {
 const addSeven = (x: number): number => x + 7;
 
 beforeAll(async () => {
-  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 100_000 });
+  ow = await startOpenWhiskEmulator({ invocationsPerMinute: 100_000, containerEnv: { TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir() } });
 });
 
 afterAll(async () => {
@@ -213,7 +216,7 @@ describe("ibm_cf with an IAM API key", () => {
   let bearerOw: OpenWhiskEmulator;
 
   beforeAll(async () => {
-    bearerOw = await startOpenWhiskEmulator({ bearerToken: "iam-token-1", invocationsPerMinute: 100_000 });
+    bearerOw = await startOpenWhiskEmulator({ bearerToken: "iam-token-1", invocationsPerMinute: 100_000, containerEnv: { TSWREN_LOCALHOST_STORAGE_ROOT: tmpdir() } });
     iam = createServer((req, res) => {
       tokenRequests++;
       let body = "";
@@ -234,7 +237,7 @@ describe("ibm_cf with an IAM API key", () => {
   });
 
   it("authenticates with a Bearer token from IAM, fetched once and reused", async () => {
-    const config = validateSection("ibm_cf", { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60 }, "test");
+    const config = validateSection("ibm_cf", { endpoint: bearerOw.apihost, iam_api_key: "good-iam-key", namespace_id: bearerOw.namespace, runtime_timeout: 60, signing_key: TEST_SIGNING_KEY }, "test");
     const b = new OpenWhiskCompute({ section: "ibm_cf", config }, { ...FAST, iamTokenUrl: iamUrl });
     backends.push(b);
     expect(b.name).toBe("ibm_cf");
@@ -262,7 +265,7 @@ describe("tswren runtime deploy|list|delete", () => {
     const saved = process.env["TSWREN_CONFIG"];
     process.env["TSWREN_CONFIG"] = JSON.stringify({
       tswren: { backend: "openwhisk" },
-      openwhisk: { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace },
+      openwhisk: { endpoint: ow.apihost, api_key: ow.apiKey, namespace: ow.namespace, signing_key: TEST_SIGNING_KEY },
       localhost_storage: { storage_root: root },
     });
     try {

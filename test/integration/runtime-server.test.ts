@@ -14,6 +14,8 @@ import type { CallStatusJson, RemoteInvokeRequest } from "../../kernel-lib/src/p
 import type { ErrorResult, RemoteInvokeResult, RunResult } from "../../runtime/src/entry/action.js";
 import { tempDir } from "../helpers/executor.js";
 import { buildJob, localStorageRef } from "../helpers/payloads.js";
+import { TEST_SIGNING_KEY, signed } from "../helpers/signing.js";
+import { SigningKey, verifyPayload } from "../../kernel-lib/src/security/signing.js";
 import { RUNTIME_DIST, postJson, startRuntimeProcess, type RuntimeProcess } from "../helpers/runtime-process.js";
 
 const MARKER = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX";
@@ -61,7 +63,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
 
   it("answers a request that is not a tswren payload with {error} as an application error, and marks the activation's end", async () => {
     const p = await runtimeProxy();
-    const run = await postJson<ErrorResult>(`${p.url}/run`, activation({ hello: "world" }));
+    const run = await postJson<ErrorResult>(`${p.url}/run`, activation(signed({ hello: "world" })));
     expect(run.status).toBe(200);
     expect(run.body.error).toMatch(/not a tswren invocation payload/);
     await p.waitForOutput("stdout", (t) => markerLines(t) === 1);
@@ -71,7 +73,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
   it("answers a payload of another tswren version with {error} naming both versions and the deploy command", async () => {
     const p = await runtimeProxy();
     const job = await buildJob((x: number) => x, [1], { storage, overrides: { tswrenVersion: "0.0.9" } });
-    const run = await postJson<ErrorResult>(`${p.url}/run`, activation(job.json));
+    const run = await postJson<ErrorResult>(`${p.url}/run`, activation(job.signed));
     expect(run.status).toBe(200);
     expect(run.body.error).toContain("0.0.9");
     expect(run.body.error).toContain("0.1.0");
@@ -81,7 +83,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
   it("runs real calls: statuses, start keys and results in storage, logs in the statuses and the activation's stdout", async () => {
     const p = await runtimeProxy();
     const job = await buildJob((x: number) => { console.log(`item ${x}`); return x === 3 ? "y".repeat(20_000) : x + 7; }, [1, 2, 3], { storage, startMarkers: true });
-    const run = await postJson<RunResult>(`${p.url}/run`, activation(job.json, "act-42"));
+    const run = await postJson<RunResult>(`${p.url}/run`, activation(job.signed, "act-42"));
     expect(run.status).toBe(200);
     expect(run.body).toEqual({ tswrenVersion: "0.1.0", nodeVersion: expect.stringMatching(/^v\d+\./), calls: ["00000", "00001", "00002"].map((callId) => ({ callId, ok: true })) });
     const statuses = await Promise.all(["00000", "00001", "00002"].map((id) => job.status(id)));
@@ -99,7 +101,7 @@ describe("OpenWhisk action proxy: /init and /run", () => {
   it("reports a throwing call as ok: false with an error status, not as an activation error", async () => {
     const p = await runtimeProxy();
     const job = await buildJob((x: number) => { if (x === 2) throw new RangeError(`bad ${x}`); return x; }, [1, 2], { storage });
-    const run = await postJson<RunResult>(`${p.url}/run`, activation(job.json));
+    const run = await postJson<RunResult>(`${p.url}/run`, activation(job.signed));
     expect(run.status).toBe(200);
     expect(run.body.calls).toEqual([{ callId: "00000", ok: true }, { callId: "00001", ok: false }]);
     const failed = await job.status("00001");
@@ -165,7 +167,10 @@ async function fakePlatform(throttle: number): Promise<{ server: Server; apihost
       const answer = (status: number, body: unknown): void => { res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body)); };
       if (req.url?.includes("/actions/missing")) return answer(404, { error: "The requested resource does not exist.", code: "x" });
       if (left-- > 0) return answer(429, { error: "Too many requests in the last minute (count: 121, allowed: 120).", code: "y" });
-      const params = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { calls: Array<{ callId: string }> };
+      // The remote invoker signs each group with the runtime's key, as the client does.
+      const verified = verifyPayload(JSON.parse(Buffer.concat(chunks).toString("utf8")), [new SigningKey(TEST_SIGNING_KEY, "test")]);
+      if (!verified.ok) return answer(401, { error: verified.reason });
+      const params = JSON.parse(verified.body) as { calls: Array<{ callId: string }> };
       invoked.push({ auth: req.headers.authorization ?? "", calls: params.calls.map((c) => c.callId) });
       answer(202, { activationId: `act-${invoked.length}` });
     });
@@ -184,7 +189,7 @@ describe("OpenWhisk action: remote invoker", () => {
       protocolVersion: 1, kind: "remote-invoke", payload: job.json, callsPerActivation: 2, concurrency: 2,
       platform: { apihost: platform.apihost, namespace: "_", action: "tswren/runtime_256", apiKey: "user:secret", insecure: false },
     };
-    const run = await postJson<RemoteInvokeResult>(`${p.url}/run`, activation(request));
+    const run = await postJson<RemoteInvokeResult>(`${p.url}/run`, activation(signed(request)));
     expect(run.status).toBe(200);
     expect(run.body.remoteInvoke).toEqual({ calls: 5, activations: 3, throttled: 2, failedCallIds: [] });
     expect(platform.invoked.flatMap((i) => i.calls).sort()).toEqual(["00000", "00001", "00002", "00003", "00004"]);
@@ -201,7 +206,7 @@ describe("OpenWhisk action: remote invoker", () => {
       protocolVersion: 1, kind: "remote-invoke", payload: job.json, callsPerActivation: 2, concurrency: 4,
       platform: { apihost: platform.apihost, namespace: "_", action: "missing", apiKey: "user:secret", insecure: false },
     };
-    const run = await postJson<RemoteInvokeResult>(`${p.url}/run`, activation(request));
+    const run = await postJson<RemoteInvokeResult>(`${p.url}/run`, activation(signed(request)));
     expect(run.body.remoteInvoke).toMatchObject({ activations: 0, failedCallIds: ["00000", "00001", "00002"] });
     const status = await job.status("00002");
     expect(status.ok).toBe(false);
@@ -224,7 +229,7 @@ describe("Knative HTTP server", () => {
   it("runs a payload's calls and answers their statuses, from which the results are readable", async () => {
     const p = await start("http-server.mjs");
     const job = await buildJob((x: number) => { if (x < 0) throw new Error("negative"); return { doubled: x * 2, big: x === 3 ? new Float64Array(2000) : null }; }, [1, -1, 3], { storage, startMarkers: true });
-    const answer = await postJson<KnativeAnswer>(`${p.url}/`, job.json);
+    const answer = await postJson<KnativeAnswer>(`${p.url}/`, job.signed);
     expect(answer.status).toBe(200);
     expect(answer.body.tswrenVersion).toBe("0.1.0");
     const [first, second, third] = answer.body.statuses;
@@ -239,11 +244,11 @@ describe("Knative HTTP server", () => {
 
   it("answers a bad payload with 400 and another tswren version with 409, each as {error}", async () => {
     const p = await start("http-server.mjs");
-    const bad = await postJson<ErrorResult>(`${p.url}/`, { calls: "none" });
+    const bad = await postJson<ErrorResult>(`${p.url}/`, signed({ calls: "none" }));
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/not a tswren invocation payload/);
     const job = await buildJob((x: number) => x, [1], { storage, overrides: { tswrenVersion: "9.9.9" } });
-    const old = await postJson<ErrorResult>(`${p.url}/`, job.json);
+    const old = await postJson<ErrorResult>(`${p.url}/`, job.signed);
     expect(old.status).toBe(409);
     expect(old.body.error).toMatch(/9\.9\.9.*0\.1\.0.*tswren runtime deploy/);
   });
@@ -252,7 +257,7 @@ describe("Knative HTTP server", () => {
     const p = await start("http-server.mjs");
     const wait = async (ms: number) => { await new Promise((r) => setTimeout(r, ms)); return ms; };
     const [a, b] = await Promise.all([buildJob(wait, [300], { storage }), buildJob(wait, [300], { storage })]);
-    const [ra, rb] = await Promise.all([postJson<KnativeAnswer>(`${p.url}/`, a.json), postJson<KnativeAnswer>(`${p.url}/`, b.json)]);
+    const [ra, rb] = await Promise.all([postJson<KnativeAnswer>(`${p.url}/`, a.signed), postJson<KnativeAnswer>(`${p.url}/`, b.signed)]);
     const [sa, sb] = [ra.body.statuses[0].stats, rb.body.statuses[0].stats];
     const [first, second] = sa.workerStartMs! <= sb.workerStartMs! ? [sa, sb] : [sb, sa];
     expect(second.workerStartMs).toBeGreaterThanOrEqual(first.workerEndMs!);
@@ -262,7 +267,7 @@ describe("Knative HTTP server", () => {
     const p = await start("http-server.mjs", { TSWREN_CONCURRENCY: "2" });
     const wait = async (ms: number) => { console.log(`start ${ms}`); await new Promise((r) => setTimeout(r, ms)); console.log(`end ${ms}`); return ms; };
     const [a, b] = await Promise.all([buildJob(wait, [300], { storage }), buildJob(wait, [301], { storage })]);
-    const [ra, rb] = await Promise.all([postJson<KnativeAnswer>(`${p.url}/`, a.json), postJson<KnativeAnswer>(`${p.url}/`, b.json)]);
+    const [ra, rb] = await Promise.all([postJson<KnativeAnswer>(`${p.url}/`, a.signed), postJson<KnativeAnswer>(`${p.url}/`, b.signed)]);
     const [sa, sb] = [ra.body.statuses[0], rb.body.statuses[0]];
     expect(sb.stats.workerStartMs).toBeLessThan(sa.stats.workerEndMs!);
     expect(sa.stats.workerStartMs).toBeLessThan(sb.stats.workerEndMs!);
@@ -272,7 +277,7 @@ describe("Knative HTTP server", () => {
   it("on SIGTERM finishes the request in flight, then exits 0 and takes no new connections", async () => {
     const p = await start("http-server.mjs");
     const job = await buildJob(async (x: number) => { console.log("call started"); await new Promise((r) => setTimeout(r, 300)); return x; }, [5], { storage });
-    const inFlight = postJson<KnativeAnswer>(`${p.url}/`, job.json);
+    const inFlight = postJson<KnativeAnswer>(`${p.url}/`, job.signed);
     await p.waitForOutput("stdout", (t) => t.includes("call started"));
     p.child.kill("SIGTERM");
     const answer = await inFlight;

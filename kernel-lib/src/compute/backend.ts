@@ -21,8 +21,11 @@ export type ComputeEvent =
  * remote-invoke request references it instead of carrying it (its size then does not grow).
  */
 export interface StagedPayload {
+  /** Where it is (without credentials: `config` is empty). */
   storage: StorageRef;
   key: string;
+  /** SHA-256 (hex) of the staged text; the remote invoker refuses other bytes. */
+  sha256: string;
 }
 
 /** Receipt of an accepted invocation. */

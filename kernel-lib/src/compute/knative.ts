@@ -17,6 +17,8 @@ import type { CallStatus, InvocationPayload, RemoteErrorInfo } from "../protocol
 import { checkRuntimeVersion } from "../runtime-version.js";
 import { TSWREN_VERSION } from "../version.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "./backend.js";
+import { DeploymentKey } from "../security/key-store.js";
+import { signPayload } from "../security/signing.js";
 import { knativeRuntimeList } from "./knative-runtime.js";
 
 /** Options of {@link KnativeCompute} that do not come from its config section. */
@@ -54,6 +56,8 @@ export class KnativeCompute implements ComputeBackend {
   private readonly attempts: number;
   private readonly retryBaseMs: number;
   private versionError: TswrenError | null = null;
+  /** The service's signing key: every request is signed with it (the service answers 401 otherwise). */
+  private readonly signing: DeploymentKey;
   private reached = false;
   private closed = false;
 
@@ -68,6 +72,7 @@ export class KnativeCompute implements ComputeBackend {
     this.timeoutMs = config.runtime_timeout * 1000;
     this.attempts = options.attempts ?? 6;
     this.retryBaseMs = options.retryBaseMs ?? 250;
+    this.signing = new DeploymentKey("knative", config);
     const agentOptions = { keepAlive: true, maxSockets: this.maxWorkers };
     this.agent = this.url.protocol === "https:" ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
     this.capabilities = {
@@ -86,7 +91,7 @@ export class KnativeCompute implements ComputeBackend {
     if (this.closed) throw new TswrenError(ErrorCodes.EXECUTOR_CLOSED, "the knative backend was closed; create a new executor");
     if (this.versionError !== null) throw this.versionError;
     const activationId = `knative-${process.pid}-${++requestCount}`;
-    const body = JSON.stringify({ ...encodePayload(payload), startMarkers: true });
+    const body = JSON.stringify(signPayload(JSON.stringify({ ...encodePayload(payload), startMarkers: true }), this.signing.current()));
     let settled = false;
     const done = this.deliver(payload, body, () => settled);
     done.catch(() => undefined); // awaited below while it matters; later it never rejects
@@ -165,6 +170,14 @@ export class KnativeCompute implements ComputeBackend {
       this.versionError ??= new TswrenError(
         ErrorCodes.COMPUTE,
         `the service at ${this.url.origin} answered HTTP 200 but not as a tswren runtime (no tswrenVersion in its answer); check knative.url`,
+      );
+      this.fail(payload, { kind: "protocol", name: "TswrenError", message: this.versionError.message });
+      return;
+    }
+    if (status === 401) {
+      this.versionError ??= new TswrenError(
+        ErrorCodes.UNAUTHORIZED,
+        `the knative service at ${this.url.origin} refused the request (HTTP 401: ${refusal ?? text.slice(0, 200)}); configure knative.signing_key (or $TSWREN_SIGNING_KEY) to the key the service was deployed with, see docs/security.md`,
       );
       this.fail(payload, { kind: "protocol", name: "TswrenError", message: this.versionError.message });
       return;

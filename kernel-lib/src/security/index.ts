@@ -16,5 +16,5 @@ export {
   runtimeSigningKeys,
 } from "./signing.js";
 export type { SignedRequest, VerifyOutcome } from "./signing.js";
-export { KEYS_DIR_ENV, signingKeyFile, findSigningKey, clientSigningKey, ensureSigningKey } from "./key-store.js";
+export { KEYS_DIR_ENV, DeploymentKey, signingKeyFile, findSigningKey, clientSigningKey, ensureSigningKey } from "./key-store.js";
 export type { FoundKey } from "./key-store.js";

@@ -58,8 +58,8 @@ function asKey(text: string, source: string): FoundKey {
  * @param env - environment (default `process.env`)
  * @throws TswrenError `TSWREN_SIGNING_KEY` for a key that is too short or an unreadable key file
  */
-export function findSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): FoundKey | undefined {
-  const configured = section["signing_key"];
+export function findSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): FoundKey | undefined {
+  const configured = (section as Record<string, unknown>)["signing_key"];
   if (typeof configured === "string" && configured !== "") return asKey(configured, `${backend}.signing_key`);
   const fromEnv = env[SIGNING_KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== "") return asKey(fromEnv, `$${SIGNING_KEY_ENV}`);
@@ -72,7 +72,7 @@ export function findSigningKey(backend: string, section: Record<string, unknown>
  * The client's key for a backend.
  * @throws TswrenError `TSWREN_SIGNING_KEY` when no key is configured, naming every place looked at
  */
-export function clientSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): SigningKey {
+export function clientSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): SigningKey {
   const found = findSigningKey(backend, section, env);
   if (found !== undefined) return found.key;
   throw new TswrenError(
@@ -87,7 +87,7 @@ export function clientSigningKey(backend: string, section: Record<string, unknow
  * none is configured. Used when a runtime is deployed.
  * @returns the key and where it is kept
  */
-export function ensureSigningKey(backend: string, section: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): FoundKey {
+export function ensureSigningKey(backend: string, section: object, env: NodeJS.ProcessEnv = process.env): FoundKey {
   const found = findSigningKey(backend, section, env);
   if (found !== undefined) return found;
   const file = signingKeyFile(backend, env);
@@ -100,4 +100,41 @@ export function ensureSigningKey(backend: string, section: Record<string, unknow
     return asKey(readKeyFile(file) ?? "", file);
   }
   return { ...asKey(readKeyFile(file) ?? "", file), created: true };
+}
+
+/**
+ * A compute backend's signing key, looked up once: {@link DeploymentKey.current} for invoking
+ * (error when none is configured), {@link DeploymentKey.forDeploy} when the backend deploys its
+ * runtime (generates and stores one when none is configured).
+ */
+export class DeploymentKey {
+  private found: FoundKey | undefined;
+
+  /**
+   * @param backend - compute backend name (key file name, messages)
+   * @param section - the backend's config section
+   */
+  constructor(
+    private readonly backend: string,
+    private readonly section: object,
+  ) {
+    this.found = findSigningKey(backend, section);
+  }
+
+  /** The key to sign with. @throws TswrenError `TSWREN_SIGNING_KEY` when none is configured */
+  current(): SigningKey {
+    this.found ??= findSigningKey(this.backend, this.section);
+    return this.found?.key ?? clientSigningKey(this.backend, this.section);
+  }
+
+  /** The key to deploy a runtime with, generated (and kept in the key file) when missing. */
+  forDeploy(): FoundKey {
+    this.found = ensureSigningKey(this.backend, this.section);
+    return this.found;
+  }
+
+  /** Where the key is kept (config key, env variable or file); never the key itself. */
+  source(): string | undefined {
+    return this.found?.source;
+  }
 }

@@ -1,6 +1,14 @@
 /**
  * The runtime as a plain HTTP/1.1 server, for Knative Serving, IBM Code Engine apps and Cloud
- * Run: listens on `$TSWREN_LISTEN_HOST` (default `0.0.0.0`) port `$PORT` (default 8080).
+ * Run: listens on `$TSWREN_LISTEN_HOST` (default `127.0.0.1`: Knative's queue-proxy reaches the
+ * user container on localhost) port `$PORT` (default 8080). Binding another address is explicit
+ * (`TSWREN_LISTEN_HOST=0.0.0.0`) and prints a warning when no signing key is set.
+ *
+ * Every `POST /` must be a signed request (`SignedRequest` from kernel-lib/src/security): the
+ * signature is checked (constant time) against `$TSWREN_SIGNING_KEY` (and
+ * `$TSWREN_SIGNING_KEY_PREVIOUS` during a rotation) before anything is read or written; an
+ * unsigned, forged, expired or wrongly keyed request → 401 `{ error }`, a payload naming storage
+ * outside the deployment's allowed storage → 403 (see `request-checks.ts`).
  *
  * - `POST /` with an `InvocationPayloadJson`: runs its calls one after another (each writes
  *   its `status.json`, and its `start` key when the payload sets `startMarkers`) and answers 200
@@ -27,7 +35,7 @@ import { hostname } from "node:os";
 import { encodeStatus } from "tswren/internal";
 import { BodyError, listenAddress, listenAndAnnounce, readJsonBody, sendJson } from "../http-io.js";
 import { installFaultGuard } from "../fault-guard.js";
-import { readPayload, runPayload, runtimeInfo } from "../invocation.js";
+import { readSignedPayload, runPayload, runtimeInfo } from "../invocation.js";
 
 const BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
@@ -81,9 +89,9 @@ async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> 
     answer(res, err instanceof BodyError ? err.statusCode : 400, { error: err instanceof Error ? err.message : String(err) });
     return;
   }
-  const read = readPayload(body);
+  const read = readSignedPayload(body);
   if (!read.ok) {
-    answer(res, read.versionMismatch ? 409 : 400, { error: read.error });
+    answer(res, read.statusCode, { error: read.error });
     return;
   }
   const workerId = `${workerPrefix}-${requests++}`;
@@ -113,7 +121,13 @@ const server = createServer((req, res) => {
 // An uncaught error of a call's code fails that call; one from what a call left behind is logged
 // against it (stderr: the platform's logs) and never fails another request's call.
 installFaultGuard();
-await listenAndAnnounce(server, listenAddress("0.0.0.0"));
+const address = listenAddress("127.0.0.1");
+if (!["127.0.0.1", "::1", "localhost"].includes(address.host) && (process.env["TSWREN_SIGNING_KEY"] ?? "") === "") {
+  process.stderr.write(
+    `tswren runtime: WARNING: listening on ${address.host} without a signing key: every request will be refused (401) until TSWREN_SIGNING_KEY is set; deploy with \`tswren runtime deploy\` (see docs/security.md)\n`,
+  );
+}
+await listenAndAnnounce(server, address);
 process.once("SIGTERM", () => {
   stopping = true;
   server.close(() => process.exit(0));

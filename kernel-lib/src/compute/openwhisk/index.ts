@@ -20,6 +20,8 @@ import type { WhiskConfig, WhiskSection, WhiskSettings } from "./settings.js";
 import { connectWhisk, withTimeouts } from "./whisk-client.js";
 import type { WhiskConnection } from "./whisk-client.js";
 import { classifyWhiskError, whiskError } from "./whisk-errors.js";
+import { DeploymentKey } from "../../security/key-store.js";
+import { signPayload } from "../../security/signing.js";
 
 export { RuntimeActions } from "./runtime-actions.js";
 export type { DeployedRuntime } from "./runtime-actions.js";
@@ -81,6 +83,8 @@ export class OpenWhiskCompute implements ComputeBackend {
   private readonly networkRetries: number;
   private readonly networkRetryBaseMs: number;
   private readonly remoteInvokeLimitBytes: number;
+  /** The deployment's signing key (every invocation is signed with it). */
+  readonly signing: DeploymentKey;
   private closed = false;
 
   /**
@@ -93,7 +97,8 @@ export class OpenWhiskCompute implements ComputeBackend {
     this.name = this.settings.section;
     this.callsPerInvocation = this.settings.chunksize;
     this.conn = connectWhisk(this.settings, options.iamTokenUrl !== undefined ? { iamTokenUrl: options.iamTokenUrl } : {});
-    this.runtime = new RuntimeActions(this.conn, this.settings);
+    this.signing = new DeploymentKey(this.settings.section, whisk.config);
+    this.runtime = new RuntimeActions(this.conn, this.settings, this.signing);
     this.networkRetries = options.networkRetries ?? 5;
     this.networkRetryBaseMs = options.networkRetryBaseMs ?? 200;
     this.remoteInvokeLimitBytes = options.remoteInvokeLimitBytes ?? REMOTE_INVOKE_LIMIT_BYTES;
@@ -125,7 +130,7 @@ export class OpenWhiskCompute implements ComputeBackend {
   async invoke(payload: InvocationPayload): Promise<InvokeReceipt> {
     this.assertOpen();
     const action = await this.runtime.ensure(payload.memoryMb);
-    const params = { ...encodePayload(payload), startMarkers: true };
+    const params = signPayload(JSON.stringify({ ...encodePayload(payload), startMarkers: true }), this.signing.current());
     const doing = `invoking ${action} for job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls from ${payload.calls[0]?.callId ?? "-"})`;
     return this.send(action, params, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
   }
@@ -147,7 +152,9 @@ export class OpenWhiskCompute implements ComputeBackend {
     const request: RemoteInvokeRequest = {
       protocolVersion: PROTOCOL_VERSION,
       kind: "remote-invoke",
-      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
+      ...(staged !== undefined
+        ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs, credentials: { storageConfig: payload.storage.config, ...(payload.amqp !== undefined ? { amqpUrl: payload.amqp.url } : {}) } }
+        : { payload: encodePayload({ ...payload, startMarkers: true }) }),
       callsPerActivation: Math.max(1, Math.floor(callsPerActivation)),
       concurrency: Math.min(this.settings.invokePoolThreads, this.settings.maxWorkers),
       platform: {
@@ -160,11 +167,12 @@ export class OpenWhiskCompute implements ComputeBackend {
       },
     };
     // A staged job is fetched from storage by the platform: the request stays small.
-    if (staged === undefined && Buffer.byteLength(JSON.stringify(request)) > this.remoteInvokeLimitBytes) {
+    const signed = signPayload(JSON.stringify(request), this.signing.current());
+    if (staged === undefined && Buffer.byteLength(JSON.stringify(signed)) > this.remoteInvokeLimitBytes) {
       return this.invokeFromClient(payload, request.callsPerActivation);
     }
     const doing = `invoking ${action} as remote invoker of job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls)`;
-    return this.send(action, request, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
+    return this.send(action, signed, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
   }
 
   /** The remote invoker's fallback for a job too large for one request: invoke from here. */

@@ -14,6 +14,11 @@ import type { WhiskSettings } from "./settings.js";
 import type { WhiskConnection } from "./whisk-client.js";
 import { withTimeouts } from "./whisk-client.js";
 import { classifyWhiskError, whiskError } from "./whisk-errors.js";
+import type { DeploymentKey } from "../../security/key-store.js";
+import { SIGNING_KEY_ENV } from "../../security/signing.js";
+
+/** Annotation holding the id (never the key) of the signing key an action was deployed with. */
+export const KEY_ID_ANNOTATION = "tswren-signing-key-id";
 
 /** A deployed runtime action, as `tswren runtime list` shows it. */
 export interface DeployedRuntime {
@@ -59,6 +64,7 @@ export class RuntimeActions {
   constructor(
     private readonly conn: WhiskConnection,
     private readonly settings: WhiskSettings,
+    private readonly signing: DeploymentKey,
   ) {}
 
   /** Name (with package) of the runtime action for a memory size. */
@@ -101,15 +107,20 @@ export class RuntimeActions {
   async deploy(memoryMb: number): Promise<DeployedRuntime> {
     const zip = await readFile(runtimeZipPath());
     const action = this.actionName(memoryMb);
+    const { key } = this.signing.forDeploy();
     await this.control(`creating package ${this.settings.packageName}`, () =>
       this.conn.api.packages.update(withTimeouts({ name: this.settings.packageName })),
     );
     const body = {
       exec: { kind: ACTION_KIND, code: zip.toString("base64"), binary: true },
       limits: { timeout: Math.round(this.settings.timeoutS * 1000), memory: memoryMb },
+      // An init parameter: given to the container's environment at /init, not merged into (nor
+      // overridable by) the parameters of an invocation.
+      parameters: [{ key: SIGNING_KEY_ENV, value: key.reveal(), init: true }],
       annotations: [
         { key: VERSION_ANNOTATION, value: TSWREN_VERSION },
         { key: "tswren-protocol", value: PROTOCOL_VERSION },
+        { key: KEY_ID_ANNOTATION, value: key.id },
       ],
     };
     await this.control(`deploying ${action}`, () => this.conn.api.actions.update(withTimeouts({ name: action, action: body })));
@@ -174,7 +185,21 @@ export class RuntimeActions {
     if (mismatch !== null) {
       throw new TswrenError(ErrorCodes.RUNTIME_VERSION, `${this.settings.section} action ${action} at ${this.settings.endpoint}: ${mismatch}`);
     }
+    this.checkKeyId(action, annotation(deployed.annotations, KEY_ID_ANNOTATION));
     return action;
+  }
+
+  /** The deployed action must hold the client's key (compared by id): else every call would be refused. */
+  private checkKeyId(action: string, deployedId: unknown): void {
+    const key = this.signing.current();
+    if (deployedId === key.id) return;
+    const where = `${this.settings.section} action ${action} at ${this.settings.endpoint}`;
+    throw new TswrenError(
+      ErrorCodes.SIGNING_KEY,
+      typeof deployedId === "string"
+        ? `${where} was deployed with another signing key (id ${deployedId}) than this client's (id ${key.id}, from ${this.signing.source() ?? "?"}); redeploy it with \`tswren runtime deploy\`, or configure the key it was deployed with`
+        : `${where} was deployed without a signing key; redeploy it with \`tswren runtime deploy\``,
+    );
   }
 
   /**
