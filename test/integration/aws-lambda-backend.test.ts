@@ -127,7 +127,7 @@ describe("aws_lambda end to end", () => {
       (ns: number[]) => ns.reduce((a, b) => a + b, 0),
       { chunkSize: 5 },
     );
-    expect(await fx.getResult(counts)).toEqual([6]);
+    expect(await fx.getResult(counts)).toBe(6);
   });
 
   it("carries a payload over the 256 KB async limit through storage", async () => {

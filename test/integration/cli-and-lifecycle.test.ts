@@ -71,7 +71,7 @@ describe("the tswren CLI", () => {
     const cmd = `${JSON.stringify(process.execPath)} --input-type=module -e ${JSON.stringify(script).replace(/\$/g, "\\$")}`;
     const tty = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", cwd: repo, timeout: 60_000 });
     expect(tty.stdout).toContain("RESULT [1,2,3,4]");
-    expect(tty.stdout).toMatch(/tswren \|.*\| 4\/4 done, 0 failed/);
+    expect(tty.stdout).toMatch(/tswren \|.*\| 4\/4 calls ended: 4 done, 0 failed/);
     const plain = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", cwd: repo, timeout: 60_000 });
     expect(plain.stdout).toBe("RESULT [1,2,3,4]\n");
   });

@@ -3,6 +3,9 @@ import { engineOf } from "../../kernel-lib/src/internal.js";
 import { functionExecutor, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
 
+/** A name declared for the type checker only: it exists nowhere at run time. */
+declare const nowhereK: number;
+
 const root = tempDir("data");
 const fx: FunctionExecutor = testExecutor(root);
 afterAll(() => fx.close());
@@ -89,12 +92,15 @@ describe("bad input fails fast and writes nothing", () => {
     await expect(fx.map((x: string) => x, "abc" as never)).rejects.toMatchObject({ code: "TSWREN_BAD_INPUT" });
   });
 
-  it("rejects a function that uses a closure local, naming it, before any invocation", async () => {
+  it("ships a closure local by value (as cloudpickle does) and names a name found nowhere, before any invocation", async () => {
     const fresh = testExecutor(tempDir("unresolved"));
     try {
       const k = 3;
-      await expect(fresh.map((x: number) => x + k, [1])).rejects.toThrow(/"k"/);
-      expect(engineOf(fresh).registeredFutures()).toHaveLength(0);
+      await fresh.map((x: number) => x + k, [1]);
+      expect(await fresh.getResult()).toEqual([4]);
+      const before = engineOf(fresh).registeredFutures().length;
+      await expect(fresh.map((x: number) => x + nowhereK, [1])).rejects.toThrow(/"nowhereK"/);
+      expect(engineOf(fresh).registeredFutures()).toHaveLength(before);
     } finally {
       await fresh.close();
     }

@@ -15,11 +15,11 @@ export class TerminalProgress implements ProgressDisplay {
   constructor(futures: readonly ResponseFuture[]) {
     this.futures = futures;
     this.bar = new cliProgress.SingleBar(
-      { format: "tswren |{bar}| {value}/{total} ended: {failed} failed, {cancelled} cancelled, {running} running | {duration_formatted}", hideCursor: true, clearOnComplete: false },
+      { format: "tswren |{bar}| {value}/{total} calls ended: {done} done, {failed} failed, {cancelled} cancelled, {running} running | {duration_formatted}", hideCursor: true, clearOnComplete: false },
       cliProgress.Presets.shades_classic,
     );
     const c = countFutures(futures);
-    this.bar.start(c.total, c.done + c.failed + c.cancelled, { failed: c.failed, cancelled: c.cancelled, running: c.running });
+    this.bar.start(c.total, c.done + c.failed + c.cancelled, { done: c.done, failed: c.failed, cancelled: c.cancelled, running: c.running });
     this.ticker = setInterval(() => { this.render(); }, 250);
     this.ticker.unref();
   }
@@ -33,7 +33,7 @@ export class TerminalProgress implements ProgressDisplay {
 
   private render(): void {
     const c = countFutures(this.futures);
-    this.bar.update(c.done + c.failed + c.cancelled, { failed: c.failed, cancelled: c.cancelled, running: c.running });
+    this.bar.update(c.done + c.failed + c.cancelled, { done: c.done, failed: c.failed, cancelled: c.cancelled, running: c.running });
   }
 
   stop(): void {
