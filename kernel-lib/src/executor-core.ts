@@ -11,6 +11,7 @@ import { ErrorCodes, TswrenError } from "./errors.js";
 import { ResponseFuture, type JobSubmitState } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
+import { ContentUploads } from "./job/content-uploads.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
@@ -73,7 +74,7 @@ export class ExecutorCore implements PollSink {
   private backendsPromise: Promise<Backends> | null = null;
   private readonly jobs = new Map<string, JobRecord>();
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
-  private readonly uploaded = new Set<string>();
+  private readonly uploads = new ContentUploads();
   /** Jobs with calls whose final status has not arrived (what monitors watch). */
   private readonly activeJobs = new Set<string>();
   /** Remote-invoke payloads staged in storage, by job, until the job is submitted. */
@@ -138,28 +139,6 @@ export class ExecutorCore implements PollSink {
     }
   }
 
-  /**
-   * Upload a content-addressed object (function bundle, module) unless it is already there. One
-   * uploaded earlier is checked with a HEAD: job data deleted under a live executor (`tswren
-   * clean` from another shell, a lifecycle rule) is uploaded again instead of failing every
-   * later job with "no object".
-   */
-  private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
-    if (this.uploaded.has(key) && (await this.stillStored(b, key))) return;
-    await b.storage.put(b.storageRef.bucket, key, body);
-    this.uploaded.add(key);
-  }
-
-  private async stillStored(b: Backends, key: string): Promise<boolean> {
-    try {
-      await b.storage.head(b.storageRef.bucket, key);
-      return true;
-    } catch (err) {
-      if (err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY) return false;
-      throw err;
-    }
-  }
-
   /** Upload what a job needs, create its futures and invoke its calls. */
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
@@ -172,8 +151,8 @@ export class ExecutorCore implements PollSink {
     const { prefix, bucket } = b.storageRef;
     const funcKey = keys.funcKey(prefix, this.executorId, req.captured.hash);
     await Promise.all([
-      ...req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
-      this.upload(b, funcKey, req.captured.bundleBytes),
+      ...req.captured.modules.map((m) => this.uploads.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
+      this.uploads.upload(b, funcKey, req.captured.bundleBytes),
     ]);
     const dataKey = req.blob === null ? null : keys.dataKey(prefix, this.executorId, jobId);
     if (req.blob !== null && dataKey !== null) await b.storage.put(bucket, dataKey, req.blob);
@@ -390,7 +369,7 @@ export class ExecutorCore implements PollSink {
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    this.uploaded.clear();
+    this.uploads.clear();
     return found.length;
   }
 

@@ -3,7 +3,7 @@
  * captured names) before anything is uploaded or invoked, then delegates to {@link ExecutorCore}.
  */
 import { loadConfig, type TswrenConfig } from "./config/index.js";
-import { ErrorCodes, TswrenError } from "./errors.js";
+import { asError, ErrorCodes, TswrenError } from "./errors.js";
 import { ExecutorCore } from "./executor-core.js";
 import { ResponseFuture } from "./future.js";
 import { newExecutorId, type JobKind } from "./ids.js";
@@ -353,6 +353,3 @@ export function assertSerializable(value: unknown, path = "input"): void {
   serializeValue(value, path);
 }
 
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}

@@ -247,7 +247,7 @@ export class KnativeCompute implements ComputeBackend {
         if (socket.connecting) socket.once("connect", connected);
         else connected();
       });
-      req.on("timeout", () => { req.destroy(new Error(`no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`)); });
+      req.on("timeout", () => { req.destroy(new TswrenError(ErrorCodes.COMPUTE_UNREACHABLE, `no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`)); });
       req.on("response", (res) => {
         answered = true;
         const chunks: Buffer[] = [];

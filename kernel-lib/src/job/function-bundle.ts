@@ -120,7 +120,8 @@ const nodeRequire = createRequire(path.join(process.cwd(), "tswren-function.js")
 
 function requireBuiltin(specifier: string): unknown {
   if (!isBuiltin(specifier)) {
-    throw new Error(
+    throw new TswrenError(
+      ErrorCodes.MODULE_BUNDLE,
       `Cannot find module '${specifier}': it was not captured with the function. tswren bundles packages ` +
         `that are imported at the top level or required with a string literal; import it that way.`,
     );

@@ -23,7 +23,7 @@
  * `openwhisk-action.zip`.
  */
 import { createHash } from "node:crypto";
-import { PROTOCOL_VERSION } from "tswren/internal";
+import { ErrorCodes, PROTOCOL_VERSION, TswrenError } from "tswren/internal";
 import type { InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { installFaultGuard } from "../fault-guard.js";
 import { storageFor } from "../storage-cache.js";
@@ -90,12 +90,12 @@ function withCredentials(staged: Record<string, unknown>, request: RemoteInvokeR
 async function requestPayload(request: RemoteInvokeRequest): Promise<unknown> {
   if (request.payload !== undefined || request.payloadRef === undefined) return request.payload;
   const problem = stagedRefProblem(request.payloadRef);
-  if (problem !== null) throw new Error(`refused: ${problem}`);
+  if (problem !== null) throw new TswrenError(ErrorCodes.STORAGE_NOT_ALLOWED, `refused: ${problem}`);
   const { storage: ref, key, sha256 } = request.payloadRef;
   const storage = await storageFor({ ...ref, config: request.credentials?.storageConfig ?? ref.config });
   const bytes = await storage.get(ref.bucket, key);
   const actual = createHash("sha256").update(bytes).digest("hex");
-  if (actual !== sha256) throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);
+  if (actual !== sha256) throw new TswrenError(ErrorCodes.BUNDLE_MISMATCH, `TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);
   const staged = withCredentials(JSON.parse(bytes.toString("utf8")) as Record<string, unknown>, request);
   // Staged while the job was created: the submit time comes with the request.
   return request.hostSubmitMs !== undefined ? { ...staged, hostSubmitMs: request.hostSubmitMs } : staged;

@@ -16,7 +16,7 @@
  * failed status saying so (an asynchronous invocation has nobody else to tell).
  */
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
-import { failedStatus, isPayloadRef } from "tswren/internal";
+import { asError, ErrorCodes, failedStatus, isPayloadRef, TswrenError } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { persistStatus } from "../handler.js";
 import { readPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
@@ -55,7 +55,7 @@ async function protocolFailure(event: unknown, message: string, workerId: string
       e.calls.map((call) => persistStatus(storage, payload, failedStatus(job, call, { kind: "protocol", name: "ProtocolError", message }, workerId))),
     ).catch(() => undefined);
   }
-  const err = new Error(message);
+  const err = new TswrenError(ErrorCodes.PROTOCOL, message);
   err.name = "TswrenProtocolError";
   return err;
 }
@@ -69,7 +69,7 @@ function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivat
       return out.$metadata.requestId ?? "";
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), status !== undefined ? { statusCode: status } : {});
+      throw Object.assign(new TswrenError(ErrorCodes.COMPUTE, asError(err).message), status !== undefined ? { statusCode: status } : {});
     }
   };
 }
