@@ -134,7 +134,7 @@ describe("a runtime refuses every invocation not signed with its deployment's ke
     const [job, other] = await attackerJobs();
     const before = snapshot();
     for (const [what, params] of badRequests(job, other)) {
-      const activation = (await client.actions.invoke({ name: `tswren/tswren-runtime-${TSWREN_VERSION}-256mb`, params: params as Record<string, unknown>, blocking: true }).catch((err: { error?: { response?: { result?: unknown } } }) => err.error)) as { response?: { success?: boolean; result?: { error?: string } } };
+      const activation = (await client.actions.invoke({ name: `tswren/tswren-runtime-${TSWREN_VERSION}-256mb`, params: params as Record<string, unknown>, blocking: true }).catch((err: unknown) => (err as { error?: unknown }).error)) as { response?: { success?: boolean; result?: { error?: string } } };
       // The platform keeps only the `error` of an application error (the action returned it with statusCode 401).
       expect({ what, success: activation.response?.success, error: activation.response?.result?.error }).toEqual({ what, success: false, error: expect.stringMatching(/^tswren runtime: unauthorized: /) });
     }
