@@ -7,6 +7,11 @@ import { createHash } from "node:crypto";
 import { builtinModules, createRequire, isBuiltin } from "node:module";
 import * as path from "node:path";
 import { ErrorCodes, TswrenError } from "../../errors.js";
+// tswren's own public API: a function that uses it gets the worker's own tswren (never a bundle).
+import * as ownApi from "../../index.js";
+
+/** The specifier functions reach tswren's own API by; the worker runtime provides it. */
+export const OWN_API_SPECIFIER = "tswren";
 
 /** A bundled npm package: its esbuild CJS bundle and the sha256 (32 hex chars) of that source. */
 export interface CapturedModule {
@@ -124,6 +129,7 @@ export class ModuleIndex {
   /** @param cwd - folder that `require("...")` specifiers in captured code resolve from */
   constructor(private readonly cwd: string) {
     this.require = createRequire(path.join(cwd, "tswren-capture.js"));
+    this.add({ specifier: OWN_API_SPECIFIER, file: null }, ownApi);
     for (const name of builtinModules) this.addBuiltin(name);
     for (const [file, mod] of Object.entries(this.require.cache)) this.addPackageFile(file, mod?.exports);
   }
