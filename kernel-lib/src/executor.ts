@@ -21,6 +21,7 @@ import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOp
 import { Storage } from "./storage/storage.js";
 import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
 import { registerEngine } from "./engine.js";
+import { callConfig } from "./job/call-config.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
@@ -61,8 +62,11 @@ export class FunctionExecutor {
    */
   constructor(options: ExecutorOptions = {}) {
     validateExecutorOptions(options);
+    // Inside a call, the executor that invoked it gives the configuration (not the worker's files).
+    const inCall = options.config === undefined ? callConfig() : undefined;
     const config = loadConfig({
       ...(options.config !== undefined ? { config: options.config } : {}),
+      ...(inCall !== undefined ? { config: inCall, env: {} } : {}),
       ...executorSources(options),
     });
     this.#core = new ExecutorCore(newExecutorId(), config);

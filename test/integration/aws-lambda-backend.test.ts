@@ -131,7 +131,7 @@ describe("aws_lambda end to end", () => {
   });
 
   it("carries a payload over the 256 KB async limit through storage", async () => {
-    const big = executor({ chunksize: 400 });
+    const big = executor({ chunksize: 400, runtime_timeout: 120 }); // 400 calls run one after another in one invocation
     const items = Array.from({ length: 400 }, (_, i) => `${i}:${"y".repeat(1000)}`);
     const futures = await big.map((s: string) => s.length, items);
     expect(await big.getResult(futures)).toEqual(items.map((s) => s.length));

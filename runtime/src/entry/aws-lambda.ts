@@ -22,6 +22,7 @@ import { persistStatus } from "../handler.js";
 import { readPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
 import { fanOut, type FanOutSummary, type InvokeActivation } from "../remote-invoker.js";
 import { storageFor } from "../storage-cache.js";
+import { remoteInvokePayload } from "../staged-payload.js";
 import { runWatched, type CallOutcome } from "./aws-lambda-calls.js";
 import type { LambdaContext } from "./aws-lambda-ric.js";
 
@@ -75,8 +76,7 @@ function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivat
 }
 
 async function remoteInvoke(request: RemoteInvokeRequest, workerId: string): Promise<LambdaRemoteInvokeResult> {
-  const json = request.payload ?? (request.payloadRef !== undefined ? await readStaged(request.payloadRef) : undefined);
-  const withSubmit = request.payloadRef !== undefined && request.hostSubmitMs !== undefined ? { ...(json as object), hostSubmitMs: request.hostSubmitMs } : json;
+  const withSubmit = await remoteInvokePayload(request);
   const read = readPayload(withSubmit);
   if (!read.ok) throw await protocolFailure(withSubmit, read.error, workerId);
   if (typeof request.platform?.action !== "string" || !(request.callsPerActivation >= 1) || !(request.concurrency >= 1)) {

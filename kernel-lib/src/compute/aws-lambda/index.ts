@@ -126,7 +126,7 @@ export class AwsLambdaCompute implements ComputeBackend {
     const request: RemoteInvokeRequest = {
       protocolVersion: PROTOCOL_VERSION,
       kind: "remote-invoke",
-      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
+      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs, credentials: { storageConfig: payload.storage.config, ...(payload.amqp !== undefined ? { amqpUrl: payload.amqp.url } : {}) } } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
       callsPerActivation: Math.max(1, Math.floor(callsPerActivation)),
       concurrency: Math.min(this.settings.invokePoolThreads, this.settings.maxWorkers),
       platform: { apihost: this.settings.endpoint ?? "", namespace: await this.clients.region(), action: fn, insecure: false },
