@@ -370,9 +370,11 @@ export class ExecutorCore implements PollSink {
     const b = await this.startedBackends();
     if (b === null) return 0;
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
+    const sweep = b.storage.capabilities.prefixDelete;
+    this.uploaded.clear();
+    if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    this.uploaded.clear();
     return found.length;
   }
 
