@@ -3,7 +3,7 @@
  * through moto and invokes it through the router, whose RIE pools run the real runtime (the
  * project's Runtime API client + handler); job data and statuses in real MinIO.
  */
-import { GetFunctionCommand, LambdaClient, ListTagsCommand } from "@aws-sdk/client-lambda";
+import { GetFunctionCommand, InvokeCommand, LambdaClient, ListTagsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionExecutor, objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { AwsLambdaCompute } from "../../kernel-lib/src/compute/aws-lambda/index.js";
@@ -11,6 +11,8 @@ import { validateSection } from "../../kernel-lib/src/config/validate.js";
 import { expectClassicExamples, expectRemoteErrorsAndRetries } from "../helpers/classic.js";
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 import { startLambdaPlatform, type LambdaPlatform } from "../emulators/lambda/index.js";
+import { TEST_SIGNING_KEY, signed } from "../helpers/signing.js";
+import { generateSigningKey } from "../../kernel-lib/src/security/signing.js";
 import type { MinioEndpoint } from "../global-setup.js";
 
 let platform: LambdaPlatform;
@@ -28,7 +30,7 @@ function executor(section: Record<string, unknown> = {}, options: { timeout?: nu
     config: {
       tswren: { retry_sleeps: [0.05, 0.2] },
       minio: minioSection(minio),
-      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, invoke_pool_threads: 8, ...section },
+      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, invoke_pool_threads: 8, signing_key: TEST_SIGNING_KEY, ...section },
     },
   });
   executors.push(fx);
@@ -52,7 +54,7 @@ afterAll(async () => {
 });
 
 const section = (extra: Record<string, unknown> = {}): ReturnType<typeof validateSection<"aws_lambda">> =>
-  validateSection("aws_lambda", { endpoint: platform.endpoint, region: platform.region, ...extra }, "test");
+  validateSection("aws_lambda", { endpoint: platform.endpoint, region: platform.region, signing_key: TEST_SIGNING_KEY, ...extra }, "test");
 
 describe("aws_lambda runtime functions", () => {
   it("refuses to deploy without the execution role unless asked to create it", async () => {
@@ -135,6 +137,13 @@ describe("aws_lambda end to end", () => {
     const items = Array.from({ length: 400 }, (_, i) => `${i}:${"y".repeat(1000)}`);
     const futures = await big.map((s: string) => s.length, items);
     expect(await big.getResult(futures)).toEqual(items.map((s) => s.length));
+    // The staged payload holds no credential: they travel in the signed event.
+    const storage = await big.storage();
+    const staged = (await storage.listKeys()).filter((k) => k.endsWith(".json") && k.includes("lambda-payload-"));
+    expect(staged).toHaveLength(1);
+    const text = (await storage.get(staged[0] ?? "")).toString("utf8");
+    expect(text).toContain('"callId":"00399"');
+    expect(text).not.toContain(minio.secretKey);
   });
 
   it("ends a call that never returns with a timeout error within seconds of its limit", async () => {
@@ -157,6 +166,37 @@ describe("aws_lambda end to end", () => {
       for (;;) keep.push(Array.from({ length: 1e6 }, (_, i) => i));
     }, [0]);
     await expect(hungry.getResult([future])).rejects.toMatchObject({ message: expect.stringMatching(/out of memory/) as string });
+  });
+
+  it("refuses unsigned and forged events without reading or writing anything", async () => {
+    const client = new LambdaClient({ endpoint: platform.endpoint, region: platform.region });
+    const s = await executor().storage();
+    await s.put("marker", "x");
+    const lambda = new AwsLambdaCompute(section({ create_role: true }));
+    const name = await lambda.functions.ensure(256);
+    await lambda.close();
+    // A payload shaped like a job's: an unsigned runtime would have written failed statuses for it.
+    const payload = {
+      protocolVersion: 1, tswrenVersion: "0.1.0", executorId: "abc123-9", jobId: "M000", funcKey: "x", storage: { backend: "minio", bucket: s.bucket, prefix: "tswren.jobs", config: minioSection(minio) },
+      calls: [{ callId: "00000", attempt: 1, input: { kind: "inline", bytes: "" } }],
+    };
+    const forged = { ...signed(payload), signature: "0".repeat(64) };
+    const other = { ...signed(payload), keyId: "someone-else" };
+    for (const event of [payload, forged, other]) {
+      const out = await client.send(new InvokeCommand({ FunctionName: name, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(event)) }));
+      expect(out.FunctionError).toBe("Unhandled");
+      expect(Buffer.from(out.Payload ?? new Uint8Array()).toString("utf8")).toMatch(/unauthorized/);
+    }
+    expect(await s.listKeys()).toEqual(["marker"]);
+    client.destroy();
+  });
+
+  it("refuses a function deployed with another signing key before invoking anything", async () => {
+    const lambda = new AwsLambdaCompute(section({ create_role: true }));
+    await lambda.functions.ensure(256);
+    await lambda.close();
+    const stranger = executor({ signing_key: generateSigningKey() });
+    await expect(stranger.map((x: number) => x, [1])).rejects.toMatchObject({ code: "TSWREN_SIGNING_KEY", message: expect.stringContaining("another signing key") as string });
   });
 
   it("runs a job through the remote invoker", async () => {
