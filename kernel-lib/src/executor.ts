@@ -27,6 +27,7 @@ import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
 import { nameJob } from "./progress/job-names.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
+import { completedResults, type CompletedResult } from "./completed.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
@@ -301,6 +302,27 @@ export class FunctionExecutor {
     const values = await run(() => collectResults(outputs, opts, unread.filter((f) => f.producesOutput || !f.done), unread));
     this.#core.submissions.consumed(unread);
     return values.length === 1 && this.#core.submissions.lastIsSingle() ? values[0] : values;
+  }
+
+  /**
+   * Results as calls end, in completion order: each step yields `{ index, ok: true, value }` or
+   * `{ index, ok: false, error }` (`index`: the future's position in `futures`). Nothing is read
+   * ahead of the loop; `break` stops cleanly (the other calls keep running and stay unread); the
+   * progress bar shows while the loop runs. When `signal` aborts (or the notebook cell is
+   * interrupted) the calls not ended are cancelled and the loop throws `TSWREN_CANCELLED`.
+   * @example
+   * for await (const r of fx.results(futures)) {
+   *   if (r.ok) console.log(r.index, r.value);
+   *   else console.log(r.index, "failed:", r.error.message);
+   * }
+   * @throws TswrenError `TSWREN_BAD_INPUT` when `futures` is not a list of futures (at once)
+   */
+  results<R>(futures: readonly ResponseFuture<R>[], options: { signal?: AbortSignal } = {}): AsyncGenerator<CompletedResult<R>, void, undefined> {
+    if (!Array.isArray(futures) || !futures.every((f) => f instanceof ResponseFuture)) {
+      throw new TswrenError(ErrorCodes.BAD_INPUT, "results: give the list of futures that map/callAsync returned, e.g. fx.results(await fx.map(fn, items))");
+    }
+    const core = this.#core;
+    return completedResults(futures, { cancel: (fs) => { core.cancelCalls(fs, "the results loop was interrupted"); }, consumed: (fs) => { core.submissions.consumed(fs); } }, cancelSignal(options.signal));
   }
 
   /**
