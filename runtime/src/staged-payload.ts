@@ -9,8 +9,9 @@ import { storageProblem } from "./request-checks.js";
 import { storageFor } from "./storage-cache.js";
 
 /** Where a staged payload may be: the job's `remote-invoke.json` under the request's storage prefix. */
-function stagedRefProblem(ref: NonNullable<RemoteInvokeRequest["payloadRef"]>): string | null {
-  const problem = storageProblem(ref.storage);
+function stagedRefProblem(ref: NonNullable<RemoteInvokeRequest["payloadRef"]>, storageConfig: Record<string, unknown>): string | null {
+  // The staged reference's config is empty: check the storage as it will be opened.
+  const problem = storageProblem({ ...ref.storage, config: storageConfig });
   if (problem !== null) return problem;
   const prefix = ref.storage.prefix.replace(/\/+$/, "");
   const rest = prefix === "" ? ref.key : ref.key.startsWith(`${prefix}/`) ? ref.key.slice(prefix.length + 1) : null;
@@ -38,10 +39,11 @@ function withCredentials(staged: Record<string, unknown>, request: RemoteInvokeR
  */
 export async function remoteInvokePayload(request: RemoteInvokeRequest): Promise<unknown> {
   if (request.payload !== undefined || request.payloadRef === undefined) return request.payload;
-  const problem = stagedRefProblem(request.payloadRef);
-  if (problem !== null) throw new Error(`refused: ${problem}`);
   const { storage: ref, key, sha256 } = request.payloadRef;
-  const storage = await storageFor({ ...ref, config: request.credentials?.storageConfig ?? ref.config });
+  const config = request.credentials?.storageConfig ?? ref.config;
+  const problem = stagedRefProblem(request.payloadRef, config);
+  if (problem !== null) throw new Error(`refused: ${problem}`);
+  const storage = await storageFor({ ...ref, config });
   const bytes = await storage.get(ref.bucket, key);
   const actual = createHash("sha256").update(bytes).digest("hex");
   if (actual !== sha256) throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);

@@ -12,10 +12,12 @@ import { expectClassicExamples, expectRemoteErrorsAndRetries } from "../helpers/
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 import { startLambdaPlatform, type LambdaPlatform } from "../emulators/lambda/index.js";
 import { TEST_SIGNING_KEY, signed } from "../helpers/signing.js";
+import { tempDir } from "../helpers/executor.js";
 import { generateSigningKey } from "../../kernel-lib/src/security/signing.js";
 import type { MinioEndpoint } from "../global-setup.js";
 
 let platform: LambdaPlatform;
+const localRoot = tempDir("lambda-localhost-storage");
 let minio: MinioEndpoint;
 const executors: FunctionExecutor[] = [];
 const saved = { id: process.env["AWS_ACCESS_KEY_ID"], secret: process.env["AWS_SECRET_ACCESS_KEY"] };
@@ -41,7 +43,8 @@ beforeAll(async () => {
   // The standard AWS chain: credentials from the environment (moto checks no signature).
   process.env["AWS_ACCESS_KEY_ID"] = "testing";
   process.env["AWS_SECRET_ACCESS_KEY"] = "testing";
-  [platform, minio] = await Promise.all([startLambdaPlatform({ slots: 4 }), suiteMinio()]);
+  // Localhost storage is allowed to the runtimes inside this one folder only.
+  [platform, minio] = await Promise.all([startLambdaPlatform({ slots: 4, env: { TSWREN_LOCALHOST_STORAGE_ROOT: localRoot } }), suiteMinio()]);
 }, 300_000);
 
 afterAll(async () => {
@@ -197,6 +200,21 @@ describe("aws_lambda end to end", () => {
     await lambda.close();
     const stranger = executor({ signing_key: generateSigningKey() });
     await expect(stranger.map((x: number) => x, [1])).rejects.toMatchObject({ code: "TSWREN_SIGNING_KEY", message: expect.stringContaining("another signing key") as string });
+  });
+
+  it("runs a staged remote-invoker job on localhost storage inside the runtime's allowed folder", async () => {
+    const local = functionExecutor({
+      backend: "aws_lambda",
+      dataCleaner: false,
+      config: {
+        localhost_storage: { storage_root: localRoot },
+        aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, signing_key: TEST_SIGNING_KEY },
+      },
+    });
+    executors.push(local);
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    const futures = await local.map((x: number) => x * 2, items, { remoteInvoker: true });
+    expect(await local.getResult(futures)).toEqual(items.map((x) => x * 2));
   });
 
   it("runs a job through the remote invoker", async () => {

@@ -13,8 +13,9 @@ import { storageFor } from "../storage-cache.js";
 const JOB_DIR = /^[A-Za-z0-9_][A-Za-z0-9_.-]*-[AMR]\d{3,9}$/;
 
 /** Where the reference points, or null when it is the job's own staged payload. */
-function refProblem(ref: LambdaPayloadRef): string | null {
-  const problem = storageProblem(ref.storage);
+function refProblem(ref: LambdaPayloadRef, storageConfig: Record<string, unknown>): string | null {
+  // The reference's config is empty: check the storage as it will be opened.
+  const problem = storageProblem({ ...ref.storage, config: storageConfig });
   if (problem !== null) return problem;
   const prefix = ref.storage.prefix.replace(/\/+$/, "");
   const rest = prefix === "" ? ref.key : ref.key.startsWith(`${prefix}/`) ? ref.key.slice(prefix.length + 1) : null;
@@ -30,10 +31,11 @@ function refProblem(ref: LambdaPayloadRef): string | null {
  * @throws Error when the reference is out of scope or the stored bytes changed
  */
 export async function readStagedPayload(ref: LambdaPayloadRef): Promise<unknown> {
-  const problem = refProblem(ref);
-  if (problem !== null) throw new Error(`tswren runtime: refused: ${problem}`);
   const creds = ref.credentials as LambdaPayloadRef["credentials"] | undefined;
-  const storage = await storageFor({ ...ref.storage, config: creds?.storageConfig ?? ref.storage.config });
+  const config = creds?.storageConfig ?? ref.storage.config;
+  const problem = refProblem(ref, config);
+  if (problem !== null) throw new Error(`tswren runtime: refused: ${problem}`);
+  const storage = await storageFor({ ...ref.storage, config });
   const bytes = await storage.get(ref.storage.bucket, ref.key);
   if (createHash("sha256").update(bytes).digest("hex") !== ref.sha256) {
     throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged payload ${ref.storage.bucket}/${ref.key} does not match the hash in the signed event (changed in storage after the client wrote it); nothing ran`);
