@@ -91,7 +91,7 @@ export async function main(params: unknown): Promise<ActionResult> {
     const read = checkedPayload(verified.json);
     if (!read.ok) return { error: read.error, statusCode: read.statusCode };
     const workerId = `openwhisk-${process.env["__OW_ACTIVATION_ID"] ?? String(process.pid)}`;
-    const statuses = await runPayload(read.payload, { workerId, passThroughLogs: true });
+    const statuses = await runPayload(read.payload, { workerId, passThroughLogs: true, endAtTimeout: true });
     return { ...runtimeInfo(), calls: statuses.map((s) => ({ callId: s.callId, ok: s.ok })) };
   } catch (err) {
     return { error: `tswren runtime: ${err instanceof Error ? err.message : String(err)}` };
