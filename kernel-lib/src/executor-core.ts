@@ -8,6 +8,7 @@ import { computeSection } from "./config/sections.js";
 import { createBackends, type Backends } from "./executor-backends.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
+import type { ReplaySource } from "./replay.js";
 import { ResponseFuture, type JobSubmitState } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
@@ -76,6 +77,7 @@ export class ExecutorCore implements PollSink {
   readonly submissions = new Submissions();
   private backendsPromise: Promise<Backends> | null = null;
   private readonly jobs = new Map<string, JobRecord>();
+  private readonly failedCalls = new Map<ResponseFuture, ReplaySource>(); // for fx.replay
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
   private readonly uploaded = new Set<string>();
   /** Jobs with calls whose final status has not arrived (what monitors watch). */
@@ -288,6 +290,8 @@ export class ExecutorCore implements PollSink {
       this.retry(job, index, status.attempt + 1, future);
       return;
     }
+    const spec = job.calls[index];
+    if (!status.ok && spec !== undefined) this.failedCalls.set(future, { base: job.base, call: spec });
     this.callEnded(job, status.jobId, index);
     this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
       future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
@@ -353,6 +357,12 @@ export class ExecutorCore implements PollSink {
     if (job.remaining === 0) this.activeJobs.delete(jobId);
   }
 
+  /** What `fx.replay` needs for a failed call of this executor, or undefined. */
+  replaySource(future: ResponseFuture): ReplaySource | undefined {
+    const src = this.failedCalls.get(future);
+    return src?.call.input.kind === "reduce" ? { ...src, mapFutures: this.jobs.get(src.call.input.mapJobId)?.futures ?? [] } : src;
+  }
+
   /** @throws TswrenError `TSWREN_EXECUTOR_CLOSED` once closed */
   assertOpen(): void {
     if (this.closed) {
@@ -370,9 +380,11 @@ export class ExecutorCore implements PollSink {
     const b = await this.startedBackends();
     if (b === null) return 0;
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
+    const sweep = b.storage.capabilities.prefixDelete;
+    this.uploaded.clear();
+    if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    this.uploaded.clear();
     return found.length;
   }
 

@@ -51,7 +51,7 @@ export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
 export { engineOf } from "./engine.js";
-export { ASYNC_PAYLOAD_LIMIT_BYTES, isPayloadRef } from "./compute/aws-lambda/events.js";
+export { ASYNC_PAYLOAD_LIMIT_BYTES, EVENT_SIGNATURE_TTL_MS, STAGED_PAYLOAD_NAME, isPayloadRef } from "./compute/aws-lambda/events.js";
 export type { LambdaPayloadRef } from "./compute/aws-lambda/events.js";
 export {
   SigningKey,

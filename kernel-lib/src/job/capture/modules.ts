@@ -102,6 +102,21 @@ function memberFunctions(exports: object): Array<[string, Function]> {
   return out;
 }
 
+/** The last index built, reused while no module was loaded or unloaded since (same cwd). */
+let lastIndex: { cwd: string; loaded: number; index: ModuleIndex } | null = null;
+
+/**
+ * The index of the modules loaded in this process, built again only when `require.cache`
+ * gained or lost modules since the last call (building it walks every loaded module's exports,
+ * which costs milliseconds on each submission otherwise).
+ * @param cwd - folder that `require("...")` specifiers in captured code resolve from
+ */
+export function sharedModuleIndex(cwd: string): ModuleIndex {
+  const loaded = Object.keys(createRequire(import.meta.url).cache).length;
+  if (lastIndex === null || lastIndex.cwd !== cwd || lastIndex.loaded !== loaded) lastIndex = { cwd, loaded, index: new ModuleIndex(cwd) };
+  return lastIndex.index;
+}
+
 /**
  * An index of the modules loaded in this process (npm packages in `require.cache` and Node
  * built-ins), by the identity of their exports and of their exported functions and objects.
