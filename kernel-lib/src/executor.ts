@@ -219,9 +219,9 @@ export class FunctionExecutor {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
     const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
-    if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
-    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
+    const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, ...(keywords ? { keywordParams: keywords } : {}), what: `${what} function` });
     nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.#core.submitJob(jobId, {
