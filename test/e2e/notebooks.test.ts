@@ -126,9 +126,10 @@ describe.each(notebookNames)("notebooks/%s.ipynb under nbclient", (name) => {
     for (const first of created) {
       expect(first.mimes).toEqual([PROGRESS, "text/html", "text/plain"]);
       const updates = r.messages.filter((m) => m.msg_type === "update_display_data" && m.display_id === first.display_id);
-      expect(updates.length, `updates of ${first.progress?.jobId}`).toBeGreaterThan(0);
+      // a job whose calls all ended before its wait began is shown once, already finished
+      if (first.progress?.finished !== true) expect(updates.length, `updates of ${first.progress?.jobId}`).toBeGreaterThan(0);
       expect(updates.every((u) => u.cell === first.cell)).toBe(true);
-      const last = updates[updates.length - 1].progress;
+      const last = (updates.length > 0 ? updates[updates.length - 1] : first).progress;
       expect(last).toMatchObject({ version: 2, jobId: first.progress?.jobId, finished: true, running: 0 });
       expect(last!.done + last!.failed).toBe(last!.total);
       // at most ~4 a second: 250 ms between the kernel's messages, but for the final one
