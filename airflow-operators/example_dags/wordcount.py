@@ -33,7 +33,7 @@ def wordcount() -> None:
 
     @task
     def top_words(result: dict) -> list:
-        top = sorted(result["counts"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        top = [[word, n] for word, n in sorted(result["counts"].items(), key=lambda kv: (-kv[1], kv[0]))[:10]]
         print(f"{result['total']} words; most frequent: {top}")
         return top
 
