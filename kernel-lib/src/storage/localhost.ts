@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSy
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { deleteLocalPrefix } from "./localhost-delete.js";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ErrorCodes, TswrenError } from "../errors.js";
@@ -70,7 +71,15 @@ function isNotFound(err: unknown): boolean {
 /** A directory on this machine used as an object store. */
 export class LocalhostStorage implements StorageBackend {
   readonly name = "localhost";
-  readonly capabilities: StorageCapabilities = { local: true };
+  readonly capabilities: StorageCapabilities = {
+    local: true,
+    prefixDelete: {
+      deletePrefix: async (bucket, prefix) => {
+        checkBucket(bucket);
+        return deleteLocalPrefix(path.join(this.root, bucket), path.join(this.root, TMP_DIR), prefix, (dir) => { this.forgetDirs(dir); });
+      },
+    },
+  };
   readonly root: string;
   private readonly createdDirs = new Set<string>();
 
@@ -285,6 +294,11 @@ export class LocalhostStorage implements StorageBackend {
   async ensureBucket(bucket: string): Promise<void> {
     checkBucket(bucket);
     await this.mkdirOnce(path.join(this.root, bucket));
+  }
+
+  /** Forget cached folders at or under `dir` (removed). */
+  private forgetDirs(dir: string): void {
+    for (const d of this.createdDirs) if (d === dir || d.startsWith(dir + path.sep)) this.createdDirs.delete(d);
   }
 
   close(): Promise<void> {

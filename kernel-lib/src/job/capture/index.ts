@@ -14,7 +14,7 @@ import {
   type FunctionBundle,
 } from "../function-bundle.js";
 import { emitFactorySource, valueSlots } from "./emit.js";
-import { bundleModule, type CapturedModule } from "./modules.js";
+import { bundleModule, OWN_API_SPECIFIER, type CapturedModule } from "./modules.js";
 import { buildCaptureGraph, type CaptureGraph } from "./resolve.js";
 import { boundParts } from "./inspect-fn.js";
 
@@ -28,6 +28,8 @@ export interface CapturedFunction {
   bundleBytes: Buffer;
   /** Bundled npm packages the bundle refers to by hash; upload each once under its hash. */
   modules: CapturedModule[];
+  /** True when the function uses tswren's own API (an executor inside the function). */
+  usesTswren: boolean;
 }
 
 /** Options of {@link captureFunction}. */
@@ -140,5 +142,6 @@ export async function captureFunction(fn: Function, options: CaptureOptions = {}
     name: fn.name,
   };
   const bundleBytes = encodeFunctionBundle(bundle);
-  return { hash: sha256Hex32(bundleBytes), bundleBytes, modules: uniqueByHash(bundled) };
+  const usesTswren = graph.modules.some((t) => t.specifier === OWN_API_SPECIFIER && t.file === null);
+  return { hash: sha256Hex32(bundleBytes), bundleBytes, modules: uniqueByHash(bundled), usesTswren };
 }
