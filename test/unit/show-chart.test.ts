@@ -25,7 +25,7 @@ describe("showVegaLite outside a notebook", () => {
 
   it("uses options.text as the text fallback, and a default when the spec has no title", async () => {
     expect((await showVegaLite(bars, { text: "histogram of prices" })).text).toBe("histogram of prices");
-    const { title: _title, ...untitled } = bars;
+    const untitled = Object.fromEntries(Object.entries(bars).filter(([key]) => key !== "title"));
     expect((await showVegaLite(untitled)).text).toBe("Vega-Lite chart");
   });
 
