@@ -357,6 +357,11 @@ export class ExecutorCore implements PollSink {
     if (job.remaining === 0) this.activeJobs.delete(jobId);
   }
 
+  /** Memory (MB) the calls of job `jobId` ran with, or undefined for a job not of this executor. */
+  jobMemoryMb(jobId: string): number | undefined {
+    return this.jobs.get(jobId)?.base.memoryMb;
+  }
+
   /** What `fx.replay` needs for a failed call of this executor, or undefined. */
   replaySource(future: ResponseFuture): ReplaySource | undefined {
     const src = this.failedCalls.get(future);

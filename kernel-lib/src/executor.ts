@@ -29,6 +29,8 @@ import { nameJob } from "./progress/job-names.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 import { completedResults, type CompletedResult } from "./completed.js";
 import { replayCall, replayRefused } from "./replay.js";
+import { costOf, type CostPrices, type CostReport } from "./cost.js";
+import { computeSection } from "./config/sections.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
@@ -217,9 +219,9 @@ export class FunctionExecutor {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
     const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
-    if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
-    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
+    const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, ...(keywords ? { keywordParams: keywords } : {}), what: `${what} function` });
     nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.#core.submitJob(jobId, {
@@ -339,6 +341,20 @@ export class FunctionExecutor {
     if (src === undefined) throw replayRefused(future, this.executorId);
     const b = await this.#core.backends();
     return (await replayCall(src, b.storage, src.base.timeoutMs)) as R;
+  }
+
+  /**
+   * What calls cost (with no futures: every call of this executor): billed duration x memory
+   * in GB-seconds, priced with the compute backend's `price_gb_s` / `price_million_requests` /
+   * `billing_ms` (list prices by default; 0 for localhost and docker). See docs/cost.md.
+   * @example
+   * const { usd, gbSeconds } = fx.cost(futures);
+   */
+  cost(futures?: readonly ResponseFuture[]): CostReport {
+    const core = this.#core;
+    const backend = core.config.tswren.backend;
+    const section = computeSection(core.config, backend) as unknown as CostPrices & { runtime_memory: number };
+    return costOf(futures ?? core.registeredFutures(), section, backend, (f) => core.jobMemoryMb(f.jobId) ?? section.runtime_memory);
   }
 
   /**

@@ -15,6 +15,7 @@ export type { ExecutorOptions } from "./executor-options.js";
 export type { CallOptions, MapReduceOptions } from "./job/options.js";
 export type { GetResultOptions } from "./results.js";
 export type { CompletedResult } from "./completed.js";
+export type { CostReport, CostPrices } from "./cost.js";
 export type { WaitOptions, ReturnWhen } from "./wait.js";
 export type { CallContext } from "./context.js";
 export { ResponseFuture } from "./future.js";

@@ -79,6 +79,21 @@ describe("no sticky errors in a notebook kernel", () => {
     expect(status(plot), plot.stderr).toBe("ok");
   });
 
+  it("a map refused for a read-only storage folder is a coded error naming the folder; that executor stays clean", async () => {
+    const run = await executeAfterError([
+      'const ro = functionExecutor({ config: { localhost_storage: { storage_root: "/sys/tswren-read-only" } } });',
+      "try { await ro.map((x: number) => x, [1]); } catch (e) { console.log((e as { code?: string }).code, (e as Error).message); }",
+      "console.log(JSON.stringify(await ro.getResult()), JSON.stringify(await ro.wait()));",
+      "await ro.close();",
+    ].join("\n"));
+    expect(status(run), run.stderr).toBe("ok");
+    expect(run.stdout).toContain("TSWREN_STORAGE localhost storage cannot write to its folder /sys/tswren-read-only");
+    expect(run.stdout).toContain("storage_root");
+    expect(run.stdout).toContain("[] [[],[]]\n");
+    const fixed = await executeAfterError(FIXED);
+    expect(fixed.stdout).toBe("[[],[]] [10,20,30] []\n");
+  });
+
   it("a function run in the notebook may return futures of an executor it created: getResult gives their values", async () => {
     const run = await executeAfterError([
       "await fx.callAsync(async (n: number) => functionExecutor().map((x: number) => x + n, [1, 2]), 10);",
