@@ -33,6 +33,8 @@ export type { TswrenConfig } from "./config/index.js";
 export { TSWREN_VERSION } from "./version.js";
 export type { PlotOptions, PlotResult } from "./plot/plot.js";
 export type { VegaLiteSpec } from "./plot/plot-specs.js";
+export { showVegaLite, VEGA_LITE_MIME } from "./plot/show-chart.js";
+export type { ShowChartOptions, ChartDisplay } from "./plot/show-chart.js";
 export { PROGRESS_MIME } from "./notebook/progress-model.js";
 export type { ProgressPayload } from "./notebook/progress-model.js";
 export { notebookExecutor } from "./notebook/cells.js";

@@ -158,6 +158,16 @@ describe("docker backend: containers are removed", () => {
     expect(before.length).toBeGreaterThan(after.length);
   });
 
+  it("a plain script's `await fx.close()` settles, removes its containers, and the script exits 0", async () => {
+    const script = spawn(process.execPath, [path.join(import.meta.dirname, "../fixtures/docker-script.mjs"), svc.dockerHost, svc.image, root], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    script.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
+    const code = await new Promise((resolve) => script.once("exit", resolve));
+    expect(out).toContain("closed [2,3]");
+    expect(code).toBe(0); // 13 would be Node's "unsettled top-level await"
+    expect(await containersOf(script.pid ?? -1)).toEqual([]);
+  });
+
   it("the containers of a client killed with SIGKILL are removed by its reaper", async () => {
     const client = spawn(process.execPath, [path.join(import.meta.dirname, "../fixtures/docker-client.mjs"), svc.dockerHost, svc.image, root], { stdio: ["ignore", "pipe", "inherit"] });
     const pid = client.pid ?? -1;
