@@ -217,7 +217,7 @@ export class FunctionExecutor {
     producesOutput: boolean,
   ): Promise<{ futures: ResponseFuture[]; parts: PartSpec[] | null }> {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
-    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
+    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost", maxCalls: this.#core.config.tswren.max_calls };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
     const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
