@@ -1,6 +1,6 @@
 // `npm run bench`: tswren core figures on the localhost backend, and Lithops' localhost backend
 // measured in the same run (when it can be installed) with the ratios.
-// Flags: --no-peer (skip Lithops), --big N (calls of the large map, default 100000).
+// Flags: --no-peer (skip Lithops), --no-docker (skip the docker column), --big N (calls of the large map, default 100000).
 import { execFileSync, spawnSync } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,8 +34,20 @@ const big = core("bigmap", Number(flag("--big", "100000")));
 console.log(`tswren ${"1000-call no-op map".padEnd(34)} ${fmt(map.wallS)} s   (goal <= 0.5 s)`);
 console.log(`tswren ${"callAsync round trip (median/50)".padEnd(34)} ${fmt(rt.medianMs, 2)} ms  (goal <= 10 ms)`);
 console.log(`tswren ${`${big.calls}-call no-op map`.padEnd(34)} ${fmt(big.wallS, 2)} s, client peak RSS ${fmt(big.peakRssMb, 0)} MB  (goal <= 30 s, <= 300 MB)`);
+// The docker column (bench/docker.mjs): its own run of localhost next to docker, same process.
+let docker = { skipped: "--no-docker" };
+if (!args.includes("--no-docker")) {
+  const run = spawnSync(process.execPath, [path.join(here, "docker.mjs")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 1_200_000 });
+  const lines = (run.stdout || "").trim().split("\n").filter((l) => l !== "");
+  for (const line of lines.slice(0, -1)) console.log(line);
+  if (run.status === 0 && lines.length > 0) docker = JSON.parse(lines.at(-1));
+  else {
+    docker = { skipped: `bench/docker.mjs failed: ${(run.stderr || "").trim().split("\n").at(-1)}` };
+    console.log(`docker: not measured (${docker.skipped})`);
+  }
+}
 const peer = lithops();
-const summary = { tswren: { map1000: map, roundtrip: rt, bigmap: big }, lithops: peer };
+const summary = { tswren: { map1000: map, roundtrip: rt, bigmap: big }, lithops: peer, docker };
 if ("skipped" in peer) {
   console.log(`lithops: not measured (${peer.skipped})`);
 } else {

@@ -11,7 +11,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { randomBytes } from "node:crypto";
 import { functionExecutor } from "tswren";
+
+/** A fresh signing key for this run (the functions are deployed with it). */
+const generateSigningKey = () => randomBytes(32).toString("base64url");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const runtimeDir = path.join(here, "../kernel-lib/dist/runtime");
@@ -36,14 +40,15 @@ export async function lambdaFigures() {
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
   process.env.AWS_ACCESS_KEY_ID ??= "bench";
   process.env.AWS_SECRET_ACCESS_KEY ??= "bench";
-  const platform = await platformModule.start({ slots: 4, bootstrap: ["node", path.join(runtimeDir, "aws-lambda-ric.mjs")] });
   const storageRoot = mkdtempSync(path.join(tmpdir(), "tswren-bench-lambda-"));
+  // Network runtimes accept localhost storage only inside the folder their environment allows.
+  const platform = await platformModule.start({ slots: 4, bootstrap: ["node", path.join(runtimeDir, "aws-lambda-ric.mjs")], env: { TSWREN_LOCALHOST_STORAGE_ROOT: storageRoot } });
   const fx = functionExecutor({
     backend: "aws_lambda",
     dataCleaner: false,
     config: {
       localhost_storage: { storage_root: storageRoot },
-      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, invoke_pool_threads: 64, runtime_timeout: 300 },
+      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, invoke_pool_threads: 64, runtime_timeout: 300, signing_key: generateSigningKey() },
     },
   });
   const lines = [];

@@ -28,7 +28,7 @@ failure). Lithops' own logs and anything the children print go to stderr.
 
 Run with the venv's python (bench/lithops/setup.sh prints its path); when run
 with another interpreter that cannot import lithops, it re-executes itself
-with ${TSWREN_BENCH_VENV:-~/.cache/tswren-bench/lithops-venv}/bin/python.
+with ${TSWREN_BENCH_VENV:-~/.cache/tswren-services/lithops-venv}/bin/python.
 """
 
 import argparse
@@ -330,7 +330,7 @@ def maybe_reexec():
     except ImportError as exc:
         err = exc
     venv = os.environ.get('TSWREN_BENCH_VENV') or os.path.join(
-        os.path.expanduser('~'), '.cache', 'tswren-bench', 'lithops-venv')
+        os.path.expanduser('~'), '.cache', 'tswren-services', 'lithops-venv')
     vpy = os.path.join(venv, 'bin', 'python')
     if (os.path.exists(vpy) and not os.environ.get(REEXEC_ENV)
             and os.path.abspath(vpy) != os.path.abspath(sys.executable)):

@@ -4,7 +4,7 @@
 #   bench/lithops/setup.sh            # prints the venv's python path on stdout
 #
 # Env:
-#   TSWREN_BENCH_VENV   venv location (default ~/.cache/tswren-bench/lithops-venv)
+#   TSWREN_BENCH_VENV   venv location (default ~/.cache/tswren-services/lithops-venv)
 #   TSWREN_BENCH_PYTHON interpreter used to create the venv (default python3)
 #
 # Idempotent: when the venv already has lithops==$LITHOPS_VERSION importable it
@@ -16,7 +16,7 @@ set -euo pipefail
 # backends need nothing beyond lithops' own install_requires.
 LITHOPS_VERSION=3.8.0
 
-VENV="${TSWREN_BENCH_VENV:-$HOME/.cache/tswren-bench/lithops-venv}"
+VENV="${TSWREN_BENCH_VENV:-$HOME/.cache/tswren-services/lithops-venv}"
 PY="${TSWREN_BENCH_PYTHON:-python3}"
 VPY="$VENV/bin/python"
 

@@ -12,6 +12,7 @@ import { decodeStatus } from "./protocol.js";
 import type { CallStatus } from "./protocol.js";
 import type { ComputeBackend } from "./compute/backend.js";
 import { createSelectedCompute } from "./compute/registry.js";
+import type { StorageBackend } from "./storage/backend.js";
 import { createSelectedStorage } from "./storage/registry.js";
 import * as keys from "./storage/keys.js";
 
@@ -33,11 +34,15 @@ export interface RuntimeCommandOptions {
   npm?: string[];
 }
 
-function parseMemory(memory: string | undefined): number | undefined {
+/** Largest `--memory` of a backend, MB: Lambda allows 10,240 MB, OpenWhisk's default limit is 2048. */
+const MAX_MEMORY_MB: Record<string, number> = { aws_lambda: 10_240 };
+
+function parseMemory(memory: string | undefined, backend: string): number | undefined {
   if (memory === undefined) return undefined;
   const mb = Number(memory);
-  if (!Number.isInteger(mb) || mb < 128 || mb > 2048) {
-    throw new TswrenError(ErrorCodes.BAD_OPTION, `tswren runtime: --memory must be an integer number of MB from 128 to 2048; got ${JSON.stringify(memory)}`);
+  const maxMb = MAX_MEMORY_MB[backend] ?? 2048;
+  if (!Number.isInteger(mb) || mb < 128 || mb > maxMb) {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, `tswren runtime: --memory must be an integer number of MB from 128 to ${maxMb}; got ${JSON.stringify(memory)} (the limit of ${backend})`);
   }
   return mb;
 }
@@ -77,8 +82,8 @@ async function runOn(compute: ComputeBackend, what: "deploy" | "list" | "delete"
  *   `--memory`, and the backend's compute errors
  */
 export async function runtimeCommand(what: "deploy" | "list" | "delete" | "build", print: Print, options: RuntimeCommandOptions): Promise<void> {
-  const memoryMb = parseMemory(options.memory);
   const config = loadFor(options.backend, options.createRole === true);
+  const memoryMb = parseMemory(options.memory, config.tswren.backend);
   if (config.tswren.backend === "docker" && config.docker !== undefined) {
     const { dockerRuntimeCommand } = await import("./compute/docker/cli-docker.js");
     for (const line of await dockerRuntimeCommand(what, config.docker, options)) print(line);
@@ -108,17 +113,21 @@ function describeCall(s: CallStatus): string {
 }
 
 /**
- * `tswren logs <executorId-jobId>`: print each call's logs, in call order, from the `status.json`
- * objects in the configured storage.
+ * `tswren logs <executorId-jobId>` (or `--latest`): print each call's logs, in call order, from
+ * the `status.json` objects in the configured storage.
  * @throws TswrenError `TSWREN_BAD_OPTION` for a malformed job reference, `TSWREN_NO_SUCH_KEY`
  *   when the job has no statuses (wrong id, or its data was cleaned)
  */
-export async function logsCommand(job: string, print: Print, options: { call?: string } = {}): Promise<void> {
-  const { executorId, jobId } = parseJobRef(job);
+export async function logsCommand(job: string | undefined, print: Print, options: { call?: string; latest?: boolean } = {}): Promise<void> {
+  if ((job === undefined) === (options.latest !== true)) {
+    throw new TswrenError(ErrorCodes.BAD_OPTION, "tswren logs: pass a job reference (<executorId>-<jobId>) or --latest (the job whose call ended last), not both");
+  }
   const config = loadConfig();
   const t = config.tswren;
   const storage = await createSelectedStorage(config);
   try {
+    const { executorId, jobId } = job !== undefined ? parseJobRef(job) : await latestJob(storage, t);
+    if (job === undefined) print(`latest job: ${executorId}-${jobId}`);
     const prefix = keys.jobPrefix(t.storage_prefix, executorId, jobId);
     const found = (await storage.list(t.storage_bucket, prefix)).filter((o) => o.key.endsWith("/status.json")).map((o) => o.key).sort();
     const wanted = options.call === undefined ? found : found.filter((k) => k.endsWith(`/${options.call ?? ""}/status.json`));
@@ -134,6 +143,25 @@ export async function logsCommand(job: string, print: Print, options: { call?: s
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * The job whose call status was written last under the configured prefix (PyWren's
+ * `print_latest_logs`).
+ * @throws TswrenError `TSWREN_NO_SUCH_KEY` when no job has a status
+ */
+async function latestJob(storage: StorageBackend, t: TswrenConfig["tswren"]): Promise<{ executorId: string; jobId: string }> {
+  const prefix = `${t.storage_prefix.replace(/\/+$/, "")}/`;
+  let newest: { key: string; ms: number } | undefined;
+  const found = (await storage.bucketExists(t.storage_bucket)) ? await storage.list(t.storage_bucket, prefix) : [];
+  for (const o of found) {
+    if (o.key.endsWith("/status.json") && (newest === undefined || o.lastModifiedMs >= newest.ms)) newest = { key: o.key, ms: o.lastModifiedMs };
+  }
+  const folder = newest?.key.slice(prefix.length).split("/")[0];
+  if (folder === undefined) {
+    throw new TswrenError(ErrorCodes.NO_SUCH_KEY, `tswren logs --latest: no call statuses under ${t.storage_bucket}/${prefix} (${t.storage} storage); run a job first (dataCleaner: false keeps its data after close)`);
+  }
+  return parseJobRef(folder);
 }
 
 /** Add `runtime deploy|list|delete` and `logs` to the CLI program. */
@@ -162,8 +190,9 @@ export function registerRuntimeCommands(cmd: Command, print: Print): void {
     .action((opts: RuntimeCommandOptions) => runtimeCommand("build", print, opts));
   cmd
     .command("logs")
-    .description("print each call's logs of a job, e.g. `tswren logs 3fa2b1-0-M000`")
-    .argument("<job>", "<executorId>-<jobId>")
+    .description("print each call's logs of a job, e.g. `tswren logs 3fa2b1-0-M000`, or of the latest job: `tswren logs --latest`")
+    .argument("[job]", "<executorId>-<jobId>")
     .option("-c, --call <callId>", "only this call, e.g. 00003")
-    .action((job: string, opts: { call?: string }) => logsCommand(job, print, opts));
+    .option("--latest", "the job whose call ended last (PyWren's print_latest_logs)")
+    .action((job: string | undefined, opts: { call?: string; latest?: boolean }) => logsCommand(job, print, opts));
 }

@@ -3,9 +3,11 @@
  * backend and prints where they ran; `tswren clean` deletes job data left in storage;
  * `tswren runtime deploy|list|delete` manages the serverless runtime and `tswren logs <job>`
  * prints a job's function logs (both in `cli-runtime.ts`); `tswren kernel` is the Jupyter kernel and
- * `tswren kernel install` registers it.
+ * `tswren kernel install` registers it; `tswren config init` and `tswren test` are PyWren's
+ * `create_config` and `test_function` (`cli-config.ts`).
  */
 import { Command, CommanderError } from "commander";
+import { registerConfigCommands } from "./cli-config.js";
 import { registerJobCommands } from "./cli-job.js";
 import { registerRuntimeCommands } from "./cli-runtime.js";
 import { installKernelSpec } from "./notebook/kernelspec.js";
@@ -100,6 +102,7 @@ function program(print: Print): Command {
     .description("delete tswren job data (function bundles, inputs, statuses, outputs) from storage")
     .action(() => clean(print));
   registerRuntimeCommands(cmd, print);
+  registerConfigCommands(cmd, print);
   registerJobCommands(cmd, print);
   registerKernelCommand(cmd, print);
   return cmd;

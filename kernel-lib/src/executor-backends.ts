@@ -6,6 +6,7 @@ import type { ComputeBackend } from "./compute/backend.js";
 import { createSelectedCompute } from "./compute/registry.js";
 import type { TswrenConfig } from "./config/index.js";
 import { storageSection } from "./config/sections.js";
+import { hideSecretsOnInspect } from "./config/redact.js";
 import { DirectMonitor } from "./monitor/direct.js";
 import type { Monitor } from "./monitor/monitor.js";
 import { RabbitMonitor } from "./monitor/rabbitmq/rabbitmq-monitor.js";
@@ -38,7 +39,7 @@ export interface Backends {
 export async function createBackends(config: TswrenConfig, executorId: string, sink: PollSink): Promise<Backends> {
   const t = config.tswren;
   const storage = await createSelectedStorage(config);
-  const storageRef: StorageRef = { backend: t.storage, config: { ...storageSection(config, t.storage) }, bucket: t.storage_bucket, prefix: t.storage_prefix };
+  const storageRef: StorageRef = { backend: t.storage, config: hideSecretsOnInspect(t.storage, { ...storageSection(config, t.storage) }), bucket: t.storage_bucket, prefix: t.storage_prefix };
   // The broker is checked (and the executor's queue declared) before anything is written or invoked.
   const rabbit = t.monitoring === "rabbitmq" ? await RabbitMonitor.connect(config.rabbitmq?.amqp_url ?? "", executorId, sink, storage, storageRef) : null;
   try {

@@ -2,24 +2,29 @@
  * The executor's internal state: backends, jobs, futures, uploads, retries and status handling.
  * `FunctionExecutor` validates at the public boundary and delegates here.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { StagedPayload } from "./compute/backend.js";
 import { computeSection } from "./config/sections.js";
 import { createBackends, type Backends } from "./executor-backends.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
+import type { ReplaySource } from "./replay.js";
 import { ResponseFuture, type JobSubmitState } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
-import { PROTOCOL_VERSION, encodePayload, failedStatus } from "./protocol.js";
+import { PROTOCOL_VERSION, failedStatus } from "./protocol.js";
 import type { CallSpec, CallStatus, InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
 import * as keys from "./storage/keys.js";
 import { TSWREN_VERSION } from "./version.js";
 import { Submissions } from "./submissions.js";
+import { shareableConfig } from "./job/call-config.js";
+import { hasFutureRefs, noteFutureOrigin } from "./job/future-refs.js";
+import { resolveReturnedFutures } from "./job/returned-futures.js";
+import { stagePayload, stillStored } from "./job/staging.js";
 import { effectiveLogLevel, Logger } from "./log.js";
 
 /** Time after a call's own timeout before a silent call counts as lost. */
@@ -72,6 +77,7 @@ export class ExecutorCore implements PollSink {
   readonly submissions = new Submissions();
   private backendsPromise: Promise<Backends> | null = null;
   private readonly jobs = new Map<string, JobRecord>();
+  private readonly failedCalls = new Map<ResponseFuture, ReplaySource>(); // for fx.replay
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
   private readonly uploaded = new Set<string>();
   /** Jobs with calls whose final status has not arrived (what monitors watch). */
@@ -145,19 +151,9 @@ export class ExecutorCore implements PollSink {
    * later job with "no object".
    */
   private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
-    if (this.uploaded.has(key) && (await this.stillStored(b, key))) return;
+    if (this.uploaded.has(key) && (await stillStored(b, key))) return;
     await b.storage.put(b.storageRef.bucket, key, body);
     this.uploaded.add(key);
-  }
-
-  private async stillStored(b: Backends, key: string): Promise<boolean> {
-    try {
-      await b.storage.head(b.storageRef.bucket, key);
-      return true;
-    } catch (err) {
-      if (err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY) return false;
-      throw err;
-    }
   }
 
   /** Upload what a job needs, create its futures and invoke its calls. */
@@ -194,14 +190,16 @@ export class ExecutorCore implements PollSink {
       storage: b.storageRef,
       hostJobCreateMs,
       ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
+      ...(req.captured.usesTswren ? { callerConfig: shareableConfig(this.config) } : {}),
     };
+    noteFutureOrigin(futures, { jobNonce: base.jobNonce ?? "", bucket, prefix, maxAttempts: req.retries + 1 });
     this.log.debug(() => `submit ${jobId}: ${req.calls.length} calls, function ${req.captured.hash} (${req.captured.modules.length} modules), input blob ${req.blob?.length ?? 0} bytes, timeout ${req.timeoutMs} ms, memory ${req.memoryMb} MB, retries ${req.retries}`);
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
     if (futures.length > 0) this.activeJobs.add(jobId);
     const remote = req.remoteInvoker ?? b.compute.capabilities.remoteInvoke?.byDefault ?? false;
     try {
-      if (usesRemoteInvoker(b.compute, req.calls.length, remote)) await this.stagePayload(b, base, req.calls);
+      if (usesRemoteInvoker(b.compute, req.calls.length, remote)) this.staged.set(base.jobId, await stagePayload(b, base, req.calls, this.executorId));
       await this.invoke(b, base, req.calls, futures, remote);
     } catch (err) {
       this.dropJob(jobId, futures, err);
@@ -219,22 +217,6 @@ export class ExecutorCore implements PollSink {
     this.jobs.delete(jobId);
     this.activeJobs.delete(jobId);
     this.staged.delete(jobId);
-  }
-
-  /**
-   * Store a remote-invoker job's payload while the job is created, so that submitting it is one
-   * small request whatever the number of calls. No credential is written: the storage config and
-   * the broker URL are left out (they travel in the signed request), and the request carries the
-   * staged text's SHA-256 so a changed object is refused.
-   */
-  private async stagePayload(b: Backends, base: JobRecord["base"], calls: CallSpec[]): Promise<void> {
-    const storage = { ...b.storageRef, config: {} };
-    const amqp = base.amqp !== undefined ? { amqp: { ...base.amqp, url: "" } } : {};
-    const json = JSON.stringify(encodePayload({ ...base, storage, ...amqp, calls, hostSubmitMs: 0, ...(b.poller !== null ? { startMarkers: true } : {}) }));
-    const key = keys.remotePayloadKey(b.storageRef.prefix, this.executorId, base.jobId);
-    await b.storage.put(b.storageRef.bucket, key, json);
-    const sha256 = createHash("sha256").update(json).digest("hex");
-    this.staged.set(base.jobId, { storage: { ...b.storageRef, config: {} }, key, sha256 });
   }
 
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {
@@ -308,6 +290,8 @@ export class ExecutorCore implements PollSink {
       this.retry(job, index, status.attempt + 1, future);
       return;
     }
+    const spec = job.calls[index];
+    if (!status.ok && spec !== undefined) this.failedCalls.set(future, { base: job.base, call: spec });
     this.callEnded(job, status.jobId, index);
     this.resolve(future, status, hostStatusDoneMs).catch((err: unknown) => {
       future.failLocally(ErrorCodes.PROTOCOL, `its result could not be read: ${String(err)}`, "error", err);
@@ -336,7 +320,9 @@ export class ExecutorCore implements PollSink {
       const b = await this.backends();
       bytes = await b.storage.get(b.storageRef.bucket, status.result.key);
     }
-    future.resolveWith(status, hostStatusDoneMs, deserializeValue(bytes));
+    const value = deserializeValue(bytes);
+    if (!hasFutureRefs(value)) future.resolveWith(status, hostStatusDoneMs, value);
+    else await resolveReturnedFutures(future, status, value, { storage: (await this.backends()).storage, stopped: () => future.done || this.closed });
   }
 
   /**
@@ -371,6 +357,17 @@ export class ExecutorCore implements PollSink {
     if (job.remaining === 0) this.activeJobs.delete(jobId);
   }
 
+  /** Memory (MB) the calls of job `jobId` ran with, or undefined for a job not of this executor. */
+  jobMemoryMb(jobId: string): number | undefined {
+    return this.jobs.get(jobId)?.base.memoryMb;
+  }
+
+  /** What `fx.replay` needs for a failed call of this executor, or undefined. */
+  replaySource(future: ResponseFuture): ReplaySource | undefined {
+    const src = this.failedCalls.get(future);
+    return src?.call.input.kind === "reduce" ? { ...src, mapFutures: this.jobs.get(src.call.input.mapJobId)?.futures ?? [] } : src;
+  }
+
   /** @throws TswrenError `TSWREN_EXECUTOR_CLOSED` once closed */
   assertOpen(): void {
     if (this.closed) {
@@ -388,9 +385,11 @@ export class ExecutorCore implements PollSink {
     const b = await this.startedBackends();
     if (b === null) return 0;
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
+    const sweep = b.storage.capabilities.prefixDelete;
+    this.uploaded.clear();
+    if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    this.uploaded.clear();
     return found.length;
   }
 

@@ -21,12 +21,17 @@ import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOp
 import { Storage } from "./storage/storage.js";
 import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
 import { registerEngine } from "./engine.js";
+import { callConfig } from "./job/call-config.js";
 import type { CallContext } from "./context.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
 import { nameJob } from "./progress/job-names.js";
 import { rememberJobCode } from "./error-view/job-code.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
+import { completedResults, type CompletedResult } from "./completed.js";
+import { replayCall, replayRefused } from "./replay.js";
+import { costOf, type CostPrices, type CostReport } from "./cost.js";
+import { computeSection } from "./config/sections.js";
 
 /** A function tswren can run: it gets the item and the call's context. */
 export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
@@ -62,8 +67,11 @@ export class FunctionExecutor {
    */
   constructor(options: ExecutorOptions = {}) {
     validateExecutorOptions(options);
+    // Inside a call, the executor that invoked it gives the configuration (not the worker's files).
+    const inCall = options.config === undefined ? callConfig() : undefined;
     const config = loadConfig({
       ...(options.config !== undefined ? { config: options.config } : {}),
+      ...(inCall !== undefined ? { config: inCall, env: {} } : {}),
       ...executorSources(options),
     });
     this.#core = new ExecutorCore(newExecutorId(), config);
@@ -213,9 +221,9 @@ export class FunctionExecutor {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
     const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
-    if (job.inputKind === "value") checkItemArguments(what, fn, job.items);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
-    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, what: `${what} function` });
+    const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
+    const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, ...(keywords ? { keywordParams: keywords } : {}), what: `${what} function` });
     nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
     rememberJobCode(this.#core.executorId, jobId, captured.bundleBytes);
     const { calls, blob } = prepareInputs(job.items);
@@ -300,6 +308,56 @@ export class FunctionExecutor {
     const values = await run(() => collectResults(outputs, opts, unread.filter((f) => f.producesOutput || !f.done), unread));
     this.#core.submissions.consumed(unread);
     return values.length === 1 && this.#core.submissions.lastIsSingle() ? values[0] : values;
+  }
+
+  /**
+   * Results in completion order: yields `{ index, ok: true, value }` or `{ index, ok: false,
+   * error }` (`index`: position in `futures`), nothing read ahead; `break` stops cleanly (other
+   * calls run on, unread); `signal` or a cell interrupt cancels the rest (`TSWREN_CANCELLED`).
+   * @example
+   * for await (const r of fx.results(futures)) console.log(r.index, r.ok ? r.value : r.error.message);
+   * @throws TswrenError `TSWREN_BAD_INPUT` when `futures` is not a list of futures (at once)
+   */
+  results<R>(futures: readonly ResponseFuture<R>[], options: { signal?: AbortSignal } = {}): AsyncGenerator<CompletedResult<R>, void, undefined> {
+    if (!Array.isArray(futures) || !futures.every((f) => f instanceof ResponseFuture)) {
+      throw new TswrenError(ErrorCodes.BAD_INPUT, "results: give the list of futures that map/callAsync returned, e.g. fx.results(await fx.map(fn, items))");
+    }
+    const core = this.#core;
+    return completedResults(futures, { cancel: (fs) => { core.cancelCalls(fs, "the results loop was interrupted"); }, consumed: (fs) => { core.submissions.consumed(fs); } }, cancelSignal(options.signal));
+  }
+
+  /**
+   * Run a failed call again in this process (same function bundle, input, extra env, a context
+   * like the worker's) to debug it: gives the value or throws the call's error with its real
+   * stack. Nothing is written to storage and the future is not changed.
+   * @example
+   * const [f] = await fx.callAsync(parse, badRow);
+   * await fx.getResult(f, { throwExcept: false }); // null: it failed remotely
+   * await fx.replay(f); // throws the same error, here, with the full stack
+   * @throws TswrenError `TSWREN_BAD_INPUT` for a future that did not fail in this executor
+   *   (still running, succeeded, cancelled, another executor's)
+   * @throws TswrenError `TSWREN_NO_SUCH_KEY` when the job's data was cleaned since
+   */
+  async replay<R>(future: ResponseFuture<R>): Promise<R> {
+    if (!(future instanceof ResponseFuture)) throw new TswrenError(ErrorCodes.BAD_INPUT, "replay: give one future that map/callAsync returned, e.g. fx.replay(futures[3])");
+    const src = this.#core.replaySource(future);
+    if (src === undefined) throw replayRefused(future, this.executorId);
+    const b = await this.#core.backends();
+    return (await replayCall(src, b.storage, src.base.timeoutMs)) as R;
+  }
+
+  /**
+   * What calls cost (with no futures: every call of this executor): billed duration x memory
+   * in GB-seconds, priced with the compute backend's `price_gb_s` / `price_million_requests` /
+   * `billing_ms` (list prices by default; 0 for localhost and docker). See docs/cost.md.
+   * @example
+   * const { usd, gbSeconds } = fx.cost(futures);
+   */
+  cost(futures?: readonly ResponseFuture[]): CostReport {
+    const core = this.#core;
+    const backend = core.config.tswren.backend;
+    const section = computeSection(core.config, backend) as unknown as CostPrices & { runtime_memory: number };
+    return costOf(futures ?? core.registeredFutures(), section, backend, (f) => core.jobMemoryMb(f.jobId) ?? section.runtime_memory);
   }
 
   /**

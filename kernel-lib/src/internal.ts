@@ -40,7 +40,9 @@ export * as keys from "./storage/keys.js";
 export { createStorageBackend } from "./storage/registry.js";
 export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js";
 export { Storage } from "./storage/storage.js";
-export { loadFunctionBundle, bundleModuleHashes } from "./job/function-bundle.js";
+export { loadFunctionBundle, bundleModuleHashes, provideRuntimeModule } from "./job/function-bundle.js";
+export { encodeFutureRefs } from "./job/future-refs.js";
+export { runWithCallConfig } from "./job/call-config.js";
 export { TSWREN_VERSION } from "./version.js";
 export { RUNTIME_DEPLOY_COMMAND, runtimeVersionMismatch, checkRuntimeVersion } from "./runtime-version.js";
 export { openPart } from "./data/cloud-object.js";
@@ -49,7 +51,7 @@ export type { PartSpec } from "./data/partitioner.js";
 export { objects } from "./data/objects.js";
 export type { CallContext } from "./context.js";
 export { engineOf } from "./engine.js";
-export { ASYNC_PAYLOAD_LIMIT_BYTES, isPayloadRef } from "./compute/aws-lambda/events.js";
+export { ASYNC_PAYLOAD_LIMIT_BYTES, EVENT_SIGNATURE_TTL_MS, STAGED_PAYLOAD_NAME, isPayloadRef } from "./compute/aws-lambda/events.js";
 export type { LambdaPayloadRef } from "./compute/aws-lambda/events.js";
 export {
   SigningKey,

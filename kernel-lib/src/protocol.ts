@@ -129,6 +129,11 @@ export interface InvocationPayload {
    * is still written to storage). The URL holds credentials: never logged, never in a status.
    */
   amqp?: AmqpTarget;
+  /**
+   * The invoking executor's configuration without its secret keys, sent when the function uses
+   * tswren itself: executors created inside the function default to it (see `job/call-config.ts`).
+   */
+  callerConfig?: Record<string, unknown>;
 }
 
 /** Where workers publish call events in RabbitMQ monitoring mode. */

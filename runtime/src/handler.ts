@@ -11,10 +11,13 @@ import {
   Storage,
   TSWREN_VERSION,
   deserializeValue,
+  encodeFutureRefs,
   encodeStatus,
   keys,
   publishStart,
+  provideRuntimeModule,
   publishStatus,
+  runWithCallConfig,
   serializeValue,
   setDurations,
 } from "tswren/internal";
@@ -29,6 +32,7 @@ import type {
   StorageBackend,
 } from "tswren/internal";
 import { openPart } from "tswren/internal";
+import * as internalApi from "tswren/internal";
 import type { PartSpec } from "tswren/internal";
 import { loadFunction } from "./function-cache.js";
 import { previewInput } from "./input-preview.js";
@@ -38,6 +42,19 @@ import { storageFor } from "./storage-cache.js";
 import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
 import { newCallScope, runInScope } from "./fault-guard.js";
 import { StorageStalled, storageStep } from "./storage-deadline.js";
+
+/**
+ * What `import ... from "tswren"` gives a function on runtimes bundled without the client side
+ * (OpenWhisk, Knative, Lambda, docker): storage, data and error classes; creating an executor
+ * inside a function is refused with a coded error there (the local worker provides all of tswren).
+ */
+function runtimeApi(): Record<string, unknown> {
+  const refuse = (): never => {
+    throw new TswrenError(ErrorCodes.BAD_INPUT, "an executor created inside a function runs on the localhost backend only in this tswren version; run the outer job with backend: \"localhost\", or return plain values");
+  };
+  return { ...internalApi, functionExecutor: refuse, localExecutor: refuse, FunctionExecutor: refuse };
+}
+provideRuntimeModule("tswren", runtimeApi());
 
 /** What the handler tells its entry point while calls run. */
 export interface HandlerHooks {
@@ -101,7 +118,8 @@ function asItem(payload: InvocationPayload, storage: StorageBackend, value: unkn
 }
 
 async function storeResult(storage: StorageBackend, payload: InvocationPayload, call: CallSpec, value: unknown): Promise<ResultRef> {
-  const bytes = serializeValue(value, "the function's result");
+  // Futures the function returned travel as references the client resolves.
+  const bytes = serializeValue(encodeFutureRefs(value), "the function's result");
   if (bytes.length <= INLINE_LIMIT_BYTES) return { kind: "inline", bytes };
   const key = keys.outputKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
   await storage.put(payload.storage.bucket, key, bytes);
@@ -167,8 +185,10 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
       input.item = item;
       const ctx = callContext(payload, call, storage, abort.signal);
       stats.workerFuncStartMs = Date.now();
+      const callerConfig = payload.callerConfig;
+      const run = (): Promise<unknown> => withExitGuard(() => fn(item, ctx));
       try {
-        return await withExitGuard(() => fn(item, ctx));
+        return await (callerConfig === undefined ? run() : runWithCallConfig(callerConfig, payload.storage, run));
       } finally {
         stats.workerFuncEndMs = Date.now();
       }

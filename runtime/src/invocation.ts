@@ -6,6 +6,7 @@
 import { PROTOCOL_VERSION, TSWREN_VERSION, checkRuntimeVersion, decodePayload, failedStatus, publishStatus } from "tswren/internal";
 import type { CallSpec, CallStatus, InvocationPayload } from "tswren/internal";
 import { runCall } from "./handler.js";
+import { runCallBounded } from "./call-deadline.js";
 import { startMarkerHook } from "./start-marker.js";
 import { payloadScopeProblem, verifyRequest } from "./request-checks.js";
 
@@ -102,6 +103,8 @@ export interface RunOptions {
   workerId: string;
   /** Also write the calls' logs to the real stdout/stderr (the platform's logs). */
   passThroughLogs: boolean;
+  /** End a call still running past its timeout as a `timeout` (long-lived processes: `call-deadline.ts`). */
+  endAtTimeout?: boolean;
 }
 
 /** A status for a call the handler could not even start (its storage could not be opened). */
@@ -122,7 +125,8 @@ export async function runPayload(payload: InvocationPayload, options: RunOptions
   const statuses: CallStatus[] = [];
   for (const call of payload.calls) {
     try {
-      statuses.push(await runCall(payload, call, { workerId, passThroughLogs: options.passThroughLogs, beforeCall }));
+      const hooks = { workerId, passThroughLogs: options.passThroughLogs, beforeCall };
+      statuses.push(await (options.endAtTimeout === true ? runCallBounded(payload, call, hooks) : runCall(payload, call, hooks)));
     } catch (err) {
       const status = unstartedStatus(payload, call, workerId, err);
       await publishStatus(payload, status);

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +47,8 @@ interface Run {
   cells: Array<{ cell_type: string; execution_count?: number | null; outputs?: Output[] }>;
   /** Everything the cells printed. */
   printed: string;
+  /** The executed notebook exported to HTML by nbconvert. */
+  html: string;
 }
 
 const notebookNames = readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).map((f) => f.slice(0, -".ipynb".length)).sort();
@@ -71,6 +73,16 @@ function runDriver(python: string, outDir: string, env: NodeJS.ProcessEnv): Prom
   });
 }
 
+/** Export executed notebooks to HTML with nbconvert (the venv's, as installed with JupyterLab). */
+function nbconvertHtml(bin: string, files: string[], outDir: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile(path.join(bin, "jupyter"), ["nbconvert", "--to", "html", "--output-dir", outDir, ...files], { maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+      if (err) reject(new Error(`nbconvert failed: ${err.message}\n${stderr.slice(-4000)}`));
+      else resolve();
+    });
+  });
+}
+
 beforeAll(async () => {
   const bin = await jupyterBin();
   const jupyterDir = tempDir("e2e-jupyter");
@@ -87,13 +99,17 @@ beforeAll(async () => {
     TSWREN_CONFIG: JSON.stringify({ localhost_storage: { storage_root: tempDir("e2e-storage") } }),
   };
   const log = await runDriver(path.join(bin, "python"), outDir, env);
+  const executedFiles = notebookNames.map((n) => path.join(outDir, `${n}.ipynb`)).filter((f) => existsSync(f));
+  if (executedFiles.length > 0) await nbconvertHtml(bin, executedFiles, outDir);
   for (const name of notebookNames) {
     const recordFile = path.join(outDir, `${name}.messages.json`);
     if (!existsSync(recordFile)) throw new Error(`run_notebooks.py wrote nothing for ${name}:\n${log.slice(-4000)}`);
     const record = JSON.parse(readFileSync(recordFile, "utf8")) as Omit<Run, "cells" | "printed">;
     const executed = JSON.parse(readFileSync(path.join(outDir, `${name}.ipynb`), "utf8")) as { cells: Run["cells"] };
     const printed = record.messages.filter((m) => m.msg_type === "stream").map((m) => m.text ?? "").join("");
-    runs.set(name, { ...record, cells: executed.cells, printed });
+    const htmlFile = path.join(outDir, `${name}.html`);
+    const html = existsSync(htmlFile) ? readFileSync(htmlFile, "utf8") : "";
+    runs.set(name, { ...record, cells: executed.cells, printed, html });
   }
   console.log(`notebooks (nbclient, ${KERNEL_ARGV[1]}): ${notebookNames.map((n) => `${n} ${runs.get(n)?.seconds.toFixed(1)} s`).join(", ")}`);
 }, 400_000);
@@ -155,6 +171,35 @@ describe.each(notebookNames)("notebooks/%s.ipynb under nbclient", (name) => {
   });
 });
 
+/** The SVG documents of an nbconvert HTML export (its `image/svg+xml` outputs are base64 `<img>`s). */
+function exportedSvgs(html: string): string[] {
+  return [...html.matchAll(/data-mime-type="image\/svg\+xml"[^>]*>\s*<img [^>]*src="data:image\/svg\+xml;base64,([^"]+)"/g)].map((m) =>
+    Buffer.from(m[1], "base64").toString("utf8"),
+  );
+}
+
+function xmlText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+describe.each(notebookNames)("notebooks/%s.ipynb exported to HTML", (name) => {
+  it("shows every chart of the executed notebook as SVG (nbconvert --to html)", () => {
+    const r = run(name);
+    const titles = r.cells
+      .flatMap((c) => c.outputs ?? [])
+      .map((o) => o.data?.[VEGA_LITE] as { title?: unknown } | undefined)
+      .filter((spec) => spec !== undefined)
+      .map((spec) => spec.title);
+    expect(titles.length).toBeGreaterThan(0);
+    const svgs = exportedSvgs(r.html);
+    expect(svgs.length).toBe(titles.length);
+    for (const title of titles) {
+      expect(typeof title).toBe("string");
+      expect(svgs.some((svg) => svg.startsWith("<svg") && svg.includes(xmlText(title as string))), `chart "${String(title)}" in ${name}.html`).toBe(true);
+    }
+  });
+});
+
 describe("notebook values", () => {
   it.runIf(notebookNames.includes("quickstart"))("quickstart: map, callAsync, mapReduce, wait, errors", () => {
     const { printed, messages } = run("quickstart");
@@ -181,6 +226,10 @@ describe("notebook values", () => {
     const histogram = r.cells.flatMap((c) => c.outputs ?? []).find((o) => (o.data?.[VEGA_LITE] as { title?: string } | undefined)?.title?.startsWith("Price after 540 and 1080"));
     const values = (histogram?.data?.[VEGA_LITE] as { data: { values: Array<{ count: number }> } }).data.values;
     expect(values.reduce((a, v) => a + v.count, 0)).toBeGreaterThan(2 * 25000 * 0.98);
+    // showVegaLite: the same display carries the SVG and text fallbacks
+    const text = (mime: string): unknown => { const v = histogram?.data?.[mime]; return Array.isArray(v) ? v.join("") : v; }; // nbformat keeps lines as a list
+    expect(text("image/svg+xml")).toMatch(/^<svg [\s\S]*Price after 540 and 1080/);
+    expect(text("text/plain")).toMatch(/^Price after 540 and 1080/);
   });
 
   it.runIf(notebookNames.includes("word-count"))("word-count: counts over a folder's parts equal a plain local count", () => {
@@ -193,6 +242,16 @@ describe("notebook values", () => {
 });
 
 describe("notebooks in git", () => {
+  it("are nbformat 4.5 with a unique, valid id on every cell", () => {
+    for (const name of notebookNames) {
+      const nb = JSON.parse(readFileSync(path.join(notebooksDir, `${name}.ipynb`), "utf8")) as { nbformat: number; nbformat_minor: number; cells: Array<{ id?: unknown }> };
+      expect([nb.nbformat, nb.nbformat_minor], name).toEqual([4, 5]);
+      const ids = nb.cells.map((c) => c.id);
+      for (const id of ids) expect(id, `a cell id in ${name}`).toMatch(/^[a-zA-Z0-9_-]{1,64}$/); // nbformat 4.5's pattern
+      expect(new Set(ids).size, `${name}: duplicate cell ids`).toBe(ids.length);
+    }
+  });
+
   it("are stored without outputs or execution counts", () => {
     for (const name of notebookNames) {
       const nb = JSON.parse(readFileSync(path.join(notebooksDir, `${name}.ipynb`), "utf8")) as Run;

@@ -3,7 +3,7 @@
  * through moto and invokes it through the router, whose RIE pools run the real runtime (the
  * project's Runtime API client + handler); job data and statuses in real MinIO.
  */
-import { GetFunctionCommand, LambdaClient, ListTagsCommand } from "@aws-sdk/client-lambda";
+import { GetFunctionCommand, InvokeCommand, LambdaClient, ListTagsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { functionExecutor, objects, type CloudObject, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { AwsLambdaCompute } from "../../kernel-lib/src/compute/aws-lambda/index.js";
@@ -11,9 +11,13 @@ import { validateSection } from "../../kernel-lib/src/config/validate.js";
 import { expectClassicExamples, expectRemoteErrorsAndRetries } from "../helpers/classic.js";
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 import { startLambdaPlatform, type LambdaPlatform } from "../emulators/lambda/index.js";
+import { TEST_SIGNING_KEY, signed } from "../helpers/signing.js";
+import { tempDir } from "../helpers/executor.js";
+import { generateSigningKey } from "../../kernel-lib/src/security/signing.js";
 import type { MinioEndpoint } from "../global-setup.js";
 
 let platform: LambdaPlatform;
+const localRoot = tempDir("lambda-localhost-storage");
 let minio: MinioEndpoint;
 const executors: FunctionExecutor[] = [];
 const saved = { id: process.env["AWS_ACCESS_KEY_ID"], secret: process.env["AWS_SECRET_ACCESS_KEY"] };
@@ -28,7 +32,7 @@ function executor(section: Record<string, unknown> = {}, options: { timeout?: nu
     config: {
       tswren: { retry_sleeps: [0.05, 0.2] },
       minio: minioSection(minio),
-      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, invoke_pool_threads: 8, ...section },
+      aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, invoke_pool_threads: 8, signing_key: TEST_SIGNING_KEY, ...section },
     },
   });
   executors.push(fx);
@@ -39,7 +43,8 @@ beforeAll(async () => {
   // The standard AWS chain: credentials from the environment (moto checks no signature).
   process.env["AWS_ACCESS_KEY_ID"] = "testing";
   process.env["AWS_SECRET_ACCESS_KEY"] = "testing";
-  [platform, minio] = await Promise.all([startLambdaPlatform({ slots: 4 }), suiteMinio()]);
+  // Localhost storage is allowed to the runtimes inside this one folder only.
+  [platform, minio] = await Promise.all([startLambdaPlatform({ slots: 4, env: { TSWREN_LOCALHOST_STORAGE_ROOT: localRoot } }), suiteMinio()]);
 }, 300_000);
 
 afterAll(async () => {
@@ -52,7 +57,7 @@ afterAll(async () => {
 });
 
 const section = (extra: Record<string, unknown> = {}): ReturnType<typeof validateSection<"aws_lambda">> =>
-  validateSection("aws_lambda", { endpoint: platform.endpoint, region: platform.region, ...extra }, "test");
+  validateSection("aws_lambda", { endpoint: platform.endpoint, region: platform.region, signing_key: TEST_SIGNING_KEY, ...extra }, "test");
 
 describe("aws_lambda runtime functions", () => {
   it("refuses to deploy without the execution role unless asked to create it", async () => {
@@ -131,10 +136,17 @@ describe("aws_lambda end to end", () => {
   });
 
   it("carries a payload over the 256 KB async limit through storage", async () => {
-    const big = executor({ chunksize: 400 });
+    const big = executor({ chunksize: 400, runtime_timeout: 120 }); // 400 calls run one after another in one invocation
     const items = Array.from({ length: 400 }, (_, i) => `${i}:${"y".repeat(1000)}`);
     const futures = await big.map((s: string) => s.length, items);
     expect(await big.getResult(futures)).toEqual(items.map((s) => s.length));
+    // The staged payload holds no credential: they travel in the signed event.
+    const storage = await big.storage();
+    const staged = (await storage.listKeys()).filter((k) => k.endsWith(".json") && k.includes("lambda-payload-"));
+    expect(staged).toHaveLength(1);
+    const text = (await storage.get(staged[0] ?? "")).toString("utf8");
+    expect(text).toContain('"callId":"00399"');
+    expect(text).not.toContain(minio.secretKey);
   });
 
   it("ends a call that never returns with a timeout error within seconds of its limit", async () => {
@@ -157,6 +169,52 @@ describe("aws_lambda end to end", () => {
       for (;;) keep.push(Array.from({ length: 1e6 }, (_, i) => i));
     }, [0]);
     await expect(hungry.getResult([future])).rejects.toMatchObject({ message: expect.stringMatching(/out of memory/) as string });
+  });
+
+  it("refuses unsigned and forged events without reading or writing anything", async () => {
+    const client = new LambdaClient({ endpoint: platform.endpoint, region: platform.region });
+    const s = await executor().storage();
+    await s.put("marker", "x");
+    const lambda = new AwsLambdaCompute(section({ create_role: true }));
+    const name = await lambda.functions.ensure(256);
+    await lambda.close();
+    // A payload shaped like a job's: an unsigned runtime would have written failed statuses for it.
+    const payload = {
+      protocolVersion: 1, tswrenVersion: "0.1.0", executorId: "abc123-9", jobId: "M000", funcKey: "x", storage: { backend: "minio", bucket: s.bucket, prefix: "tswren.jobs", config: minioSection(minio) },
+      calls: [{ callId: "00000", attempt: 1, input: { kind: "inline", bytes: "" } }],
+    };
+    const forged = { ...signed(payload), signature: "0".repeat(64) };
+    const other = { ...signed(payload), keyId: "someone-else" };
+    for (const event of [payload, forged, other]) {
+      const out = await client.send(new InvokeCommand({ FunctionName: name, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(event)) }));
+      expect(out.FunctionError).toBe("Unhandled");
+      expect(Buffer.from(out.Payload ?? new Uint8Array()).toString("utf8")).toMatch(/unauthorized/);
+    }
+    expect(await s.listKeys()).toEqual(["marker"]);
+    client.destroy();
+  });
+
+  it("refuses a function deployed with another signing key before invoking anything", async () => {
+    const lambda = new AwsLambdaCompute(section({ create_role: true }));
+    await lambda.functions.ensure(256);
+    await lambda.close();
+    const stranger = executor({ signing_key: generateSigningKey() });
+    await expect(stranger.map((x: number) => x, [1])).rejects.toMatchObject({ code: "TSWREN_SIGNING_KEY", message: expect.stringContaining("another signing key") as string });
+  });
+
+  it("runs a staged remote-invoker job on localhost storage inside the runtime's allowed folder", async () => {
+    const local = functionExecutor({
+      backend: "aws_lambda",
+      dataCleaner: false,
+      config: {
+        localhost_storage: { storage_root: localRoot },
+        aws_lambda: { endpoint: platform.endpoint, region: platform.region, create_role: true, runtime_timeout: 20, signing_key: TEST_SIGNING_KEY },
+      },
+    });
+    executors.push(local);
+    const items = Array.from({ length: 30 }, (_, i) => i);
+    const futures = await local.map((x: number) => x * 2, items, { remoteInvoker: true });
+    expect(await local.getResult(futures)).toEqual(items.map((x) => x * 2));
   });
 
   it("runs a job through the remote invoker", async () => {

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerExecutor, RemoteFunctionError, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { caught } from "../helpers/caught.js";
 import { tempDir } from "../helpers/executor.js";
+import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
+import { createTslabHarness } from "../fixtures/tslab-harness.js";
 import { dockerCli, startDocker, type DockerService } from "../services/docker.js";
 
 // A real private dockerd (test/services/docker.sh) and an image imported from local files.
@@ -156,6 +158,16 @@ describe("docker backend: containers are removed", () => {
     expect(before.length).toBeGreaterThan(after.length);
   });
 
+  it("a plain script's `await fx.close()` settles, removes its containers, and the script exits 0", async () => {
+    const script = spawn(process.execPath, [path.join(import.meta.dirname, "../fixtures/docker-script.mjs"), svc.dockerHost, svc.image, root], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    script.stdout.setEncoding("utf8").on("data", (chunk: string) => { out += chunk; });
+    const code = await new Promise((resolve) => script.once("exit", resolve));
+    expect(out).toContain("closed [2,3]");
+    expect(code).toBe(0); // 13 would be Node's "unsettled top-level await"
+    expect(await containersOf(script.pid ?? -1)).toEqual([]);
+  });
+
   it("the containers of a client killed with SIGKILL are removed by its reaper", async () => {
     const client = spawn(process.execPath, [path.join(import.meta.dirname, "../fixtures/docker-client.mjs"), svc.dockerHost, svc.image, root], { stdio: ["ignore", "pipe", "inherit"] });
     const pid = client.pid ?? -1;
@@ -202,5 +214,50 @@ describe("docker backend: bad input fails before anything runs", () => {
     const perCall = await caught(fx.map((x: number) => x, [1], { runtimeMemory: 16 }));
     expect(perCall.message).toMatch(/64/);
     expect(await containersOf(process.pid)).toEqual(before);
+  });
+});
+
+describe("docker backend: S3 (MinIO) storage", () => {
+  it("runs calls whose inputs, statuses and objects live in MinIO, from containers on the host network", async () => {
+    const minio = await suiteMinio();
+    const s3fx = dockerExecutor({
+      runtime: svc.image, workers: 2, storage: "minio", storageBucket: freshBucket("docker"), dataCleaner: false,
+      config: { docker: { docker_host: svc.dockerHost, network: "host" }, minio: minioSection(minio) },
+    });
+    try {
+      const storage = await s3fx.storage();
+      await storage.put("in/greeting.txt", "hello from MinIO");
+      const futures = await s3fx.map(async (key: string, ctx: { storage: { get(k: string): Promise<Buffer>; put(k: string, v: string): Promise<void> } }) => {
+        const text = (await ctx.storage.get(key)).toString("utf8");
+        await ctx.storage.put(`out/${key.split("/").pop() ?? "x"}`, text.toUpperCase());
+        return text.length;
+      }, ["in/greeting.txt"]);
+      expect(await s3fx.getResult(futures)).toEqual([16]);
+      expect((await storage.get("out/greeting.txt")).toString("utf8")).toBe("HELLO FROM MINIO");
+      // The job's statuses went through MinIO, not the host's folder.
+      expect((await storage.listKeys()).some((k) => k.endsWith("/00000/status.json"))).toBe(true);
+    } finally {
+      await s3fx.close();
+    }
+  });
+});
+
+describe("docker backend: a notebook cell", () => {
+  it("a tslab cell maps with dockerExecutor() over an earlier cell's constant, in containers", async () => {
+    const nb = createTslabHarness(process.cwd());
+    const nbRoot = tempDir("docker-notebook");
+    try {
+      await nb.run(['import { dockerExecutor } from "tswren";', "const offset = 100;"].join("\n"));
+      await nb.run(
+        [
+          `const dx = dockerExecutor({ runtime: ${JSON.stringify(svc.image)}, workers: 2, config: { docker: { docker_host: ${JSON.stringify(svc.dockerHost)} }, localhost_storage: { storage_root: ${JSON.stringify(nbRoot)} } } });`,
+          'const inDocker = await dx.getResult(await dx.map((x: number) => `${x + offset}:${require("node:fs").existsSync("/.dockerenv")}`, [1, 2, 3]));',
+          "await dx.close();",
+        ].join("\n"),
+      );
+      expect(nb.locals["inDocker"]).toEqual(["101:true", "102:true", "103:true"]);
+    } finally {
+      nb.close();
+    }
   });
 });

@@ -79,9 +79,10 @@ describe("no sticky errors", () => {
   it("a read-only storage folder refuses the map at submit and leaves the executor clean", async () => {
     const ro = testExecutor("/sys/tswren-read-only-storage");
     try {
-      const err = (await ro.map((x: number) => x, [1]).catch((e: unknown) => e)) as Error;
-      expect(err).toBeInstanceOf(Error);
-      expect(err.message).toMatch(/tswren-read-only-storage/);
+      const err = await caught(ro.map((x: number) => x, [1]));
+      expect(err.code).toBe(ErrorCodes.STORAGE);
+      expect(err.message).toContain("localhost storage cannot write to its folder /sys/tswren-read-only-storage (EPERM");
+      expect(err.message).toContain("set localhost_storage.storage_root to a writable folder");
       expect(engineOf(ro).registeredFutures()).toHaveLength(0);
       expect(await ro.getResult()).toEqual([]);
       expect(await ro.wait()).toEqual([[], []]);

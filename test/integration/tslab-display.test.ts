@@ -82,6 +82,22 @@ describe("notebook displays in stock tslab", () => {
     expect(existsSync(path.join(plots, "all_timeline.svg")) && existsSync(path.join(plots, "all_histogram.svg"))).toBe(true);
   });
 
+  it("showVegaLite shows any Vega-Lite spec as one display with SVG and text fallbacks", async () => {
+    const spec = {
+      title: "squares in a cell",
+      data: { values: [1, 2, 3].map((x) => ({ x, y: x * x })) },
+      mark: "line",
+      encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } },
+    };
+    const sent = await runCell(`import { showVegaLite } from "tswren";\nconst chart = await showVegaLite(${JSON.stringify(spec)});`);
+    expect(sent.map((m) => m.msgType)).toEqual(["display_data"]);
+    expect(Object.keys(sent[0].data)).toEqual([VEGA_LITE, "image/svg+xml", "text/plain"]);
+    expect(sent[0].data[VEGA_LITE]).toEqual(spec);
+    expect(sent[0].data["image/svg+xml"]).toMatch(/^<svg [\s\S]*squares in a cell/);
+    expect(sent[0].data["text/plain"]).toBe("squares in a cell");
+    expect(nb.locals["chart"]).toMatchObject({ shown: true, text: "squares in a cell" });
+  });
+
   it("uses the kernel's tslab and never loads a second copy", () => {
     const copies = Object.keys(req.cache).filter((file) => file.endsWith(path.join("tslab", "dist", "jupyter.js")));
     expect(copies).toEqual([req.resolve("tslab/dist/jupyter.js")]);

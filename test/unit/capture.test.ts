@@ -338,6 +338,27 @@ describe("npm packages", () => {
     expect(a.hash).not.toBe(b.hash);
   });
 
+  it("recognises a package loaded after an earlier capture (the module index is rebuilt when modules load)", async () => {
+    await captureFunction((x: number) => x + 1);
+    const ms = requireHere("ms") as (v: string) => number;
+    const captured = await captureFunction((v: string) => ms(v), { capture: { ms } });
+    expect(decodeFunctionBundle(captured.bundleBytes).modules.map((m) => m.specifier)).toEqual(["ms"]);
+    expect(load(captured)("2s")).toBe(2000);
+  });
+
+  it("checks a built-in global against its live value, not the index built at the first capture", async () => {
+    const saved = Math.hypot;
+    expect(load(await captureFunction(saved))(3, 4)).toBe(5);
+    const mine = (a: number, b: number): number => a + b;
+    Math.hypot = mine;
+    try {
+      expect(decodeFunctionBundle((await captureFunction(mine)).bundleBytes).source).toContain("a + b");
+      expect((await captureError(saved)).code).toBe(ErrorCodes.CAPTURE_FAILED);
+    } finally {
+      Math.hypot = saved;
+    }
+  });
+
   it("ships a package's exported function directly, and Node built-in modules by name", async () => {
     const semver = requireHere("semver") as { valid: (v: string) => string | null };
     const path = requireHere("node:path") as typeof import("node:path");

@@ -62,7 +62,7 @@ describe("sources", () => {
       log_level: "warn",
       execution_timeout: 1800,
     });
-    expect(cfg.localhost).toEqual({ worker_processes: availableParallelism(), runtime_memory: 1024, runtime_timeout: 600 });
+    expect(cfg.localhost).toEqual({ worker_processes: availableParallelism(), runtime_memory: 1024, runtime_timeout: 600, price_gb_s: 0, price_million_requests: 0, billing_ms: 1 });
     expect(cfg.localhost_storage.storage_root).toBe(path.join(home, ".tswren", "storage"));
     expect(Object.keys(cfg).sort()).toEqual(["localhost", "localhost_storage", "tswren"]);
   });

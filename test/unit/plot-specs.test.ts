@@ -2,8 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { compile } from "vega-lite";
-import { plotData, runningSteps } from "../../kernel-lib/src/plot/plot-data.js";
-import { concurrencySpec, timelineSpec } from "../../kernel-lib/src/plot/plot-specs.js";
+import { binWidthSeconds, plotData, runningBins, runningSteps, type CallSpan } from "../../kernel-lib/src/plot/plot-data.js";
+import { binLabel, concurrencySpec, timelineSpec } from "../../kernel-lib/src/plot/plot-specs.js";
+import { renderSvg } from "../../kernel-lib/src/plot/render-svg.js";
 import { plotFutures } from "../../kernel-lib/src/plot/plot.js";
 import { caught } from "../helpers/caught.js";
 import { tempDir } from "../helpers/executor.js";
@@ -64,7 +65,67 @@ describe("plot specs", () => {
     }
     expect((timeline["data"] as { values: unknown[] }).values).toHaveLength(15);
     const layers = histogram["layer"] as Array<{ mark: { type: string }; data: { values: unknown[] } }>;
-    expect(layers.map((l) => [l.mark.type, l.data.values.length])).toEqual([["rule", 3], ["line", 6]]);
+    // 0-4.5 s in 50 ms bins: 90 bins of mean calls running, then one rule per call
+    expect(layers.map((l) => [l.mark.type, l.data.values.length])).toEqual([["rect", 90], ["rule", 3]]);
+  });
+
+  it("draws function start and end above the host's status and result fetches on the timeline", async () => {
+    const svg = await renderSvg(timelineSpec(plotData(finishedJob()), "job"));
+    const drawn = [...svg.matchAll(/aria-label="[^"]*event: ([a-z ]+);/g)].map((m) => m[1]);
+    expect(drawn).toHaveLength(15);
+    const last = (e: string): number => drawn.lastIndexOf(e);
+    const first = (e: string): number => drawn.indexOf(e);
+    expect(last("result fetched")).toBeLessThan(first("function end"));
+    expect(last("status fetched")).toBeLessThan(first("function end"));
+    expect(last("function start")).toBeLessThan(first("function end"));
+  });
+
+  it("keeps the calls-running steps inside their axis: the right axis ends above the highest step", () => {
+    const spec = concurrencySpec(plotData(finishedJob()), "job");
+    const bins = (spec["layer"] as Array<{ encoding: { y: { title: string; scale?: { domain: number[] } } } }>)[0].encoding.y;
+    expect(bins.title).toBe("calls running (mean per 50 ms)");
+    expect(bins.scale?.domain).toEqual([0, 3]); // peak 2 calls
+  });
+});
+
+describe("calls running, averaged per bin", () => {
+  /** `n` calls of `ms` each, back to back on `workers` workers from 0.1 s. */
+  function shortCalls(n: number, ms: number, workers: number): CallSpan[] {
+    return Array.from({ length: n }, (_, i) => {
+      const slot = Math.floor(i / workers);
+      const start = 0.1 + (slot * ms) / 1000;
+      return { call: i, callId: `c/${i}`, startSeconds: start, endSeconds: start + ms / 1000, status: "success" };
+    });
+  }
+
+  it("pick a 1-2-5 bin width giving at most 100 bins, never under 1 ms", () => {
+    expect(binWidthSeconds(4.5)).toBe(0.05);
+    expect(binWidthSeconds(1.2)).toBe(0.02);
+    expect(binWidthSeconds(100)).toBe(1);
+    expect(binWidthSeconds(0.01)).toBe(0.001);
+    expect(binLabel(0.02)).toBe("20 ms");
+    expect(binLabel(2)).toBe("2 s");
+  });
+
+  it("show 200 calls of 5 ms on 2 workers as a level of 2 calls running, not a barcode of spikes", () => {
+    const spans = shortCalls(200, 5, 2); // busy from 0.1 s to 0.6 s
+    const width = binWidthSeconds(0.6);
+    const bins = runningBins(spans, width);
+    expect(width).toBe(0.01);
+    expect(bins).toHaveLength(60);
+    expect(bins.slice(0, 10).every((b) => b.running === 0)).toBe(true);
+    expect(bins.slice(10).every((b) => Math.abs(b.running - 2) < 0.01)).toBe(true);
+    // the exact steps of the same calls jump 0-2-0... at every start and end instead
+    expect(runningSteps(spans).length).toBeGreaterThan(100);
+  });
+
+  it("count a call running for part of a bin by the share of the bin it ran", () => {
+    const bins = runningBins([{ call: 0, callId: "c/0", startSeconds: 0.25, endSeconds: 1.5, status: "success" }], 1);
+    expect(bins).toEqual([
+      { seconds: 0, endSeconds: 1, running: 0.75 },
+      { seconds: 1, endSeconds: 2, running: 0.5 },
+    ]);
+    expect(runningBins([], 1)).toEqual([]);
   });
 
   it("writes <dir>/<name>_timeline.svg and <dir>/<name>_histogram.svg", async () => {

@@ -5,7 +5,8 @@
  * `{ tswrenVersion, nodeVersion, statuses }`; those statuses are delivered on the direct channel
  * (the `events` capability), so the client needs no polling. A lost response is tolerated: the workers also
  * write `start` keys and `status.json`, which the storage monitor reads (`reportsEveryCall` is
- * false). `concurrency` is the service's requests per container (its `containerConcurrency`,
+ * false); a connection that broke after the request was sent, without an answer (the service's
+ * process died), fails the calls that wrote no status at once as a `crash`. `concurrency` is the service's requests per container (its `containerConcurrency`,
  * `TSWREN_CONCURRENCY` of the runtime server); the client only reports it.
  */
 import http from "node:http";
@@ -20,6 +21,7 @@ import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt }
 import { DeploymentKey } from "../security/key-store.js";
 import { signPayload } from "../security/signing.js";
 import { knativeRuntimeList } from "./knative-runtime.js";
+import { UnreportedCalls } from "./unreported-calls.js";
 
 /** Options of {@link KnativeCompute} that do not come from its config section. */
 export interface KnativeComputeOptions {
@@ -38,6 +40,8 @@ const RETRY_STATUSES = new Set([429, 503]);
 const STALE_SOCKET_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
 let requestCount = 0;
+/** Name of the error of a request that got no answer in time (the client gave up, nothing broke). */
+const NO_ANSWER = "NoAnswerError";
 
 /** Runs calls as HTTP requests to a Knative service running the tswren runtime server. */
 export class KnativeCompute implements ComputeBackend {
@@ -56,6 +60,7 @@ export class KnativeCompute implements ComputeBackend {
   private readonly attempts: number;
   private readonly retryBaseMs: number;
   private versionError: TswrenError | null = null;
+  private readonly unreported = new UnreportedCalls();
   /** The service's signing key: every request is signed with it (the service answers 401 otherwise). */
   private readonly signing: DeploymentKey;
   private reached = false;
@@ -117,7 +122,7 @@ export class KnativeCompute implements ComputeBackend {
     this.inflight.clear();
     this.listeners.clear();
     this.agent.destroy();
-    return Promise.resolve();
+    await this.unreported.close();
   }
 
   private readonly reachWaiters: Array<() => void> = [];
@@ -151,7 +156,10 @@ export class KnativeCompute implements ComputeBackend {
         this.handleAnswer(payload, outcome.status, outcome.text);
         return;
       }
-      if (outcome.sent) return; // lost response: the storage monitor covers the calls
+      if (outcome.sent) {
+        await this.connectionLost(payload, outcome.error);
+        return;
+      }
       const error = new TswrenError(
         ErrorCodes.COMPUTE_UNREACHABLE,
         `cannot reach the knative service at ${this.url.origin} for job ${payload.executorId}/${payload.jobId} (${outcome.error.message}); check knative.url and that the service is running`,
@@ -161,6 +169,28 @@ export class KnativeCompute implements ComputeBackend {
       this.fail(payload, { kind: "lost", name: "TswrenError", message: error.message });
       return;
     }
+  }
+
+  /**
+   * The connection broke after the request reached the service, with no answer: the process
+   * running the calls died (killed, crashed, out of memory) or the network cut it. Calls that
+   * wrote their status meanwhile keep it (the storage monitor reads it); the others fail now as a
+   * crash instead of at their deadline.
+   */
+  private async connectionLost(payload: InvocationPayload, error: Error): Promise<void> {
+    const calls = await this.unreported.of(payload);
+    if (this.closed || calls.length === 0) return;
+    const cause = error.message !== "" ? error.message : "connection closed";
+    const info: RemoteErrorInfo = error.name === NO_ANSWER ? {
+      kind: "lost",
+      name: "CallLost",
+      message: `the knative service at ${this.url.origin} did not answer the request (${cause}); the call did not report an end`,
+    } : {
+      kind: "crash",
+      name: "ServiceConnectionLost",
+      message: `the knative service at ${this.url.origin} closed the connection while the call ran, without an answer (${cause}): its process was killed, crashed (process.exit, a signal) or ran out of memory`,
+    };
+    this.fail({ ...payload, calls }, info);
   }
 
   private handleAnswer(payload: InvocationPayload, status: number, text: string): void {
@@ -247,7 +277,11 @@ export class KnativeCompute implements ComputeBackend {
         if (socket.connecting) socket.once("connect", connected);
         else connected();
       });
-      req.on("timeout", () => { req.destroy(new Error(`no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`)); });
+      req.on("timeout", () => {
+        const error = new Error(`no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`);
+        error.name = NO_ANSWER;
+        req.destroy(error);
+      });
       req.on("response", (res) => {
         answered = true;
         const chunks: Buffer[] = [];

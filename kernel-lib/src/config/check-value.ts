@@ -16,7 +16,7 @@ export const HIDDEN = "<hidden>";
 /** Strings people mean as booleans; YAML 1.2 reads `yes`, `no`, `on` and `off` as text. */
 const BOOL_WORDS = /^(true|false|yes|no|on|off)$/i;
 
-const UNIT_WORDS = { s: "seconds", MB: "MB" } as const;
+const UNIT_WORDS = { s: "seconds", ms: "milliseconds", MB: "MB", USD: "USD" } as const;
 
 /** The range of a number key in words, e.g. ` from 1 to 600` or ` > 0`. */
 function rangeText(spec: KeySpec): string {

@@ -21,8 +21,8 @@ export interface KeySpec {
   readonly default?: ConfigValue | (() => ConfigValue);
   /** How the docs show a computed or derived default. */
   readonly defaultText?: string;
-  /** Unit of a number: `s` (seconds) or `MB` (megabytes). */
-  readonly unit?: "s" | "MB";
+  /** Unit of a number: `s` (seconds), `ms` (milliseconds), `MB` (megabytes) or `USD` (a price). */
+  readonly unit?: "s" | "ms" | "MB" | "USD";
   /** Inclusive lower bound of a number (or of each list item). */
   readonly min?: number;
   /** Exclusive lower bound of a number. */
@@ -71,6 +71,19 @@ export const SIGNING_KEY_SPEC = {
   defaultText: "`$TSWREN_SIGNING_KEY`, else the file `~/.tswren/keys/<backend>.key`",
   description: "Key that signs every invocation (HMAC-SHA256); the runtime must be deployed with the same key. Never stored in the bucket.",
 } as const;
+
+/**
+ * Price keys of a compute section, for `fx.cost()` (docs/cost.md): list prices as defaults,
+ * 0 where the user runs the machines. Billed duration = the call's time in the worker, rounded
+ * up to `billing_ms`; cost = billed seconds x memory GB x `price_gb_s` + `price_million_requests` / 1e6 per call.
+ */
+function priceKeys(gbS: number, request: number, billingMs: number, source: string) {
+  return {
+    price_gb_s: { type: "number", unit: "USD", min: 0, default: gbS, description: `Price of one GB-second (memory x billed duration); default: ${source}.` },
+    price_million_requests: { type: "number", unit: "USD", min: 0, default: request, description: `Price of one million invocations; default: ${source}.` },
+    billing_ms: { type: "int", unit: "ms", min: 1, default: billingMs, description: "Billed durations are rounded up to a multiple of this." },
+  } as const;
+}
 
 /** Keys shared by the OpenWhisk-style backends (`openwhisk`, `ibm_cf`). */
 const WHISK_KEYS = {
@@ -163,6 +176,7 @@ export const CONFIG_SCHEMA = {
         type: "number", unit: "s", above: 0, max: MAX_TIMER_S, default: 600,
         description: "Time limit of each call (at most 2147483 s, what Node timers hold).",
       },
+      ...priceKeys(0, 0, 1, "0, your own machine"),
     },
   },
   localhost_storage: {
@@ -188,6 +202,7 @@ export const CONFIG_SCHEMA = {
         description: "Invoke the calls from one remote function instead of the client.",
       },
       chunksize: { type: "int", min: 1, default: 1, description: "Calls per function invocation." },
+      ...priceKeys(0, 0, 1, "0, a self-hosted OpenWhisk"),
     },
   },
   ibm_cf: {
@@ -202,6 +217,7 @@ export const CONFIG_SCHEMA = {
       iam_api_key: { type: "string", secret: true, description: "IAM API key." },
       region: { type: "string", description: "Region, e.g. `us-south`." },
       ...WHISK_KEYS,
+      ...priceKeys(0.000017, 0, 100, "IBM Cloud Functions list price, USD 0.000017 per GB-s in 100 ms steps"),
     },
   },
   knative: {
@@ -220,6 +236,7 @@ export const CONFIG_SCHEMA = {
       },
       max_workers: { type: "int", min: 1, default: 100, description: "Most requests running at once." },
       signing_key: SIGNING_KEY_SPEC,
+      ...priceKeys(0, 0, 1, "0, a self-hosted Knative; set the provider's price"),
     },
   },
   docker: {
@@ -256,6 +273,7 @@ export const CONFIG_SCHEMA = {
         type: "number", unit: "s", above: 0, default: 60,
         description: "Longest a container may take to start its runtime.",
       },
+      ...priceKeys(0, 0, 1, "0, your own machine"),
     },
   },
   aws_lambda: {
@@ -280,6 +298,7 @@ export const CONFIG_SCHEMA = {
       remote_invoker: { type: "bool", default: false, description: "Invoke the calls from one remote function instead of the client." },
       chunksize: { type: "int", min: 1, default: 1, description: "Calls per function invocation." },
       signing_key: SIGNING_KEY_SPEC,
+      ...priceKeys(0.0000166667, 0.2, 1, "AWS Lambda x86 list price, USD 0.0000166667 per GB-s in 1 ms steps and USD 0.20 per million requests"),
     },
   },
   s3: {

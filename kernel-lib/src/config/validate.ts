@@ -13,6 +13,7 @@ import { expandHome } from "./sources.js";
 import type { ConfigLayer } from "./sources.js";
 import { backendOptionKeys, computeSectionName } from "./sections.js";
 import type { ComputeName } from "./sections.js";
+import { protectConfig, protectSection } from "./redact.js";
 import { closestName } from "./suggest.js";
 import type { BackendOptions, ConfigSection, TswrenConfig } from "./types.js";
 
@@ -61,7 +62,7 @@ export function validateConfig(layers: readonly ConfigLayer[], context: PathCont
     throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `${missing.join(" ")} (sources read: ${read})`);
   }
   // Every section and key was checked against the schema the type is derived from.
-  return result as unknown as TswrenConfig;
+  return protectConfig(result) as unknown as TswrenConfig;
 }
 
 /**
@@ -83,7 +84,7 @@ export function validateSection<S extends SectionName>(name: S, raw: Readonly<Re
   const absent = missingKeys(name, spec, given);
   if (absent.length > 0) throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `${missingSentence(name, spec, absent)} (source: ${source})`);
   // Every key was checked against the schema the type is derived from.
-  return withDefaults(spec, given, context ?? { home: homedir(), cwd: process.cwd() }) as ConfigSection<S>;
+  return protectSection(name, withDefaults(spec, given, context ?? { home: homedir(), cwd: process.cwd() })) as ConfigSection<S>;
 }
 
 function isMapping(value: unknown): value is Record<string, unknown> {

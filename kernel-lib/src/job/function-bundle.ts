@@ -118,7 +118,21 @@ export function bundleModuleHashes(bundleBytes: Uint8Array): string[] {
 /** Node built-ins, for module bundles and user code (resolution never leaves the built-ins). */
 const nodeRequire = createRequire(path.join(process.cwd(), "tswren-function.js"));
 
+/** Modules the worker runtime provides itself (tswren's own API), by specifier. */
+const runtimeModules = new Map<string, unknown>();
+
+/**
+ * Make a module of the worker runtime available to functions under `specifier` (the local
+ * worker provides `tswren`, so a function can create an executor inside a call).
+ * @param specifier - the name functions import it by
+ * @param exports - the module's exports
+ */
+export function provideRuntimeModule(specifier: string, exports: unknown): void {
+  runtimeModules.set(specifier, exports);
+}
+
 function requireBuiltin(specifier: string): unknown {
+  if (runtimeModules.has(specifier)) return runtimeModules.get(specifier);
   if (!isBuiltin(specifier)) {
     throw new Error(
       `Cannot find module '${specifier}': it was not captured with the function. tswren bundles packages ` +

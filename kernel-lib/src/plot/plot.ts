@@ -14,15 +14,9 @@ import { jobName } from "../progress/job-names.js";
 import { plotData } from "./plot-data.js";
 import { concurrencySpec, timelineSpec, type VegaLiteSpec } from "./plot-specs.js";
 import { renderSvg } from "./render-svg.js";
+import { chartBundle } from "./show-chart.js";
 
-/** MIME type of the inline charts. */
-export const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
-
-/**
- * Inline displays carry the SVG too (for front ends without Vega-Lite, e.g. exported HTML) when
- * it is at most this big; a 10,000-call timeline is ~15 MB of SVG, too much for a notebook file.
- */
-export const INLINE_SVG_MAX_CHARS = 2 << 20;
+export { VEGA_LITE_MIME, INLINE_SVG_MAX_CHARS } from "./show-chart.js";
 
 /** Options of `fx.plot`. */
 export interface PlotOptions {
@@ -54,10 +48,6 @@ function checkOptions(futures: readonly ResponseFuture[], options: PlotOptions):
     throw new TswrenError(ErrorCodes.BAD_OPTION, `plot: name must be letters, digits, ".", "_" or "-" (it prefixes the file names); got ${JSON.stringify(name)}`);
   }
   return { dir, name };
-}
-
-function chartBundle(spec: VegaLiteSpec, svg: string, text: string): Record<string, unknown> {
-  return { [VEGA_LITE_MIME]: spec, ...(svg.length <= INLINE_SVG_MAX_CHARS ? { "image/svg+xml": svg } : {}), "text/plain": text };
 }
 
 /**

@@ -24,6 +24,18 @@ export interface ByteRange {
 export interface StorageCapabilities {
   /** The store lives on this machine's file system (workers share it without credentials). */
   local: boolean;
+  /**
+   * Deleting everything under a key prefix in one sweep (localhost: one recursive removal per
+   * folder). Without it, callers list the prefix and `deleteMany` the keys.
+   */
+  prefixDelete?: {
+    /**
+     * @param bucket - the bucket
+     * @param prefix - non-empty plain key prefix
+     * @returns how many objects were deleted
+     */
+    deletePrefix(bucket: string, prefix: string): Promise<number>;
+  };
 }
 
 /** One object store. Implementations live one per module, registered in `registry.ts`. */

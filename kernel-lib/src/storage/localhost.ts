@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, writeFileSy
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
+import { deleteLocalPrefix } from "./localhost-delete.js";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ErrorCodes, TswrenError } from "../errors.js";
@@ -70,7 +71,15 @@ function isNotFound(err: unknown): boolean {
 /** A directory on this machine used as an object store. */
 export class LocalhostStorage implements StorageBackend {
   readonly name = "localhost";
-  readonly capabilities: StorageCapabilities = { local: true };
+  readonly capabilities: StorageCapabilities = {
+    local: true,
+    prefixDelete: {
+      deletePrefix: async (bucket, prefix) => {
+        checkBucket(bucket);
+        return deleteLocalPrefix(path.join(this.root, bucket), path.join(this.root, TMP_DIR), prefix, (dir) => { this.forgetDirs(dir); });
+      },
+    },
+  };
   readonly root: string;
   private readonly createdDirs = new Set<string>();
 
@@ -97,7 +106,36 @@ export class LocalhostStorage implements StorageBackend {
     }
   }
 
+  /**
+   * A write refused by the file system (a read-only folder, one this user may not write, a full
+   * disk) as a coded error naming the folder and the fix, instead of a raw `EPERM`.
+   */
+  private writeError(err: unknown): unknown {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+      return new TswrenError(
+        ErrorCodes.STORAGE,
+        `localhost storage cannot write to its folder ${this.root} (${code}: the folder is read-only or this user may not write it); ` +
+          "set localhost_storage.storage_root to a writable folder (the default is ~/.tswren/storage) or make this one writable",
+        { cause: err },
+      );
+    }
+    if (code === "ENOSPC" || code === "EDQUOT") {
+      return new TswrenError(ErrorCodes.STORAGE, `localhost storage cannot write to its folder ${this.root} (${code}: the disk or quota is full); free space there or set localhost_storage.storage_root to another folder`, { cause: err });
+    }
+    return err;
+  }
+
+  /** @throws TswrenError `TSWREN_STORAGE` naming the folder when it cannot be written */
   async put(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
+    try {
+      await this.putUnchecked(bucket, key, body);
+    } catch (err) {
+      throw this.writeError(err);
+    }
+  }
+
+  private async putUnchecked(bucket: string, key: string, body: Uint8Array | string): Promise<void> {
     const file = this.filePath(bucket, key);
     const tmpDir = path.join(this.root, TMP_DIR);
     const tmp = path.join(tmpDir, tmpPrefix + String(tmpCounter++));
@@ -118,18 +156,19 @@ export class LocalhostStorage implements StorageBackend {
     }
   }
 
+  /** @throws TswrenError `TSWREN_STORAGE` naming the folder when it cannot be written */
   async putStream(bucket: string, key: string, body: Readable): Promise<void> {
     const file = this.filePath(bucket, key);
     const tmpDir = path.join(this.root, TMP_DIR);
     const tmp = path.join(tmpDir, tmpPrefix + String(tmpCounter++));
-    await this.mkdirOnce(tmpDir);
     try {
+      await this.mkdirOnce(tmpDir);
       await pipeline(body, createWriteStream(tmp));
       await fs.mkdir(path.dirname(file), { recursive: true });
       await fs.rename(tmp, file);
     } catch (err) {
-      await fs.rm(tmp, { force: true });
-      throw err;
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw this.writeError(err);
     }
   }
 
@@ -282,9 +321,19 @@ export class LocalhostStorage implements StorageBackend {
     }
   }
 
+  /** @throws TswrenError `TSWREN_STORAGE` naming the folder when it cannot be written */
   async ensureBucket(bucket: string): Promise<void> {
     checkBucket(bucket);
-    await this.mkdirOnce(path.join(this.root, bucket));
+    try {
+      await this.mkdirOnce(path.join(this.root, bucket));
+    } catch (err) {
+      throw this.writeError(err);
+    }
+  }
+
+  /** Forget cached folders at or under `dir` (removed). */
+  private forgetDirs(dir: string): void {
+    for (const d of this.createdDirs) if (d === dir || d.startsWith(dir + path.sep)) this.createdDirs.delete(d);
   }
 
   close(): Promise<void> {

@@ -10,6 +10,7 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { PassThrough, Readable } from "node:stream";
+import { inspect, type InspectOptions } from "node:util";
 import {
   CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadBucketCommand,
   HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig,
@@ -158,6 +159,11 @@ export class S3Storage implements StorageBackend {
       });
     }
   }
+  /** What `console.log` and notebooks show: store and endpoint, never the credentials in the client. */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `S3Storage ${inspect({ name: this.name, endpoint: this.endpointText }, options)}`;
+  }
+
 
   private fail(err: unknown, op: string, bucket?: string, key?: string): TswrenError {
     const ctx: S3ErrorContext = {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
+import { inspect, type InspectOptions } from "node:util";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ByteRange, ObjectInfo, StorageBackend } from "./backend.js";
 import { executorPrefix } from "./keys.js";
@@ -66,6 +67,16 @@ export class Storage {
   /** Name of the storage backend, e.g. `localhost`. */
   get backendName(): string {
     return this.backend.name;
+  }
+
+  /** What `console.log` and notebooks show: backend and bucket, never the backend's credentials. */
+  [inspect.custom](_depth: number, options: InspectOptions): string {
+    return `Storage ${inspect(this.toJSON(), options)}`;
+  }
+
+  /** What `JSON.stringify` shows: backend and bucket, never the backend's credentials. */
+  toJSON(): { backend: string; bucket: string } {
+    return { backend: this.backend.name, bucket: this.bucket };
   }
 
   /**

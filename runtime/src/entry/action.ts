@@ -22,14 +22,13 @@
  * everything inside (S3 client, tswren internals, `openwhisk` client) and packed as
  * `openwhisk-action.zip`.
  */
-import { createHash } from "node:crypto";
 import { PROTOCOL_VERSION } from "tswren/internal";
 import type { InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { installFaultGuard } from "../fault-guard.js";
-import { storageFor } from "../storage-cache.js";
 import { checkedPayload, runPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
 import { fanOut, type FanOutSummary } from "../remote-invoker.js";
-import { storageProblem, verifyRequest } from "../request-checks.js";
+import { verifyRequest } from "../request-checks.js";
+import { remoteInvokePayload } from "../staged-payload.js";
 
 /** Result of an activation that ran calls. */
 export interface RunResult extends RuntimeInfo {
@@ -66,43 +65,8 @@ function remoteInvokeProblem(request: RemoteInvokeRequest): string | null {
   return null;
 }
 
-/** Where a staged payload may be: the job's `remote-invoke.json` under the request's storage prefix. */
-function stagedRefProblem(ref: NonNullable<RemoteInvokeRequest["payloadRef"]>): string | null {
-  const problem = storageProblem(ref.storage);
-  if (problem !== null) return problem;
-  const prefix = ref.storage.prefix.replace(/\/+$/, "");
-  const rest = prefix === "" ? ref.key : ref.key.startsWith(`${prefix}/`) ? ref.key.slice(prefix.length + 1) : null;
-  if (rest === null || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*-[AMR]\d{3,9}\/remote-invoke\.json$/.test(rest) || rest.includes("..")) return `payloadRef.key ${JSON.stringify(ref.key)} is not a staged job payload`;
-  if (typeof ref.sha256 !== "string") return "payloadRef has no sha256";
-  return null;
-}
-
-/** Put the credentials the client kept out of storage back into a staged payload. */
-function withCredentials(staged: Record<string, unknown>, request: RemoteInvokeRequest): Record<string, unknown> {
-  const creds = request.credentials;
-  if (creds === undefined) return staged;
-  const storage = { ...(staged["storage"] as Record<string, unknown>), config: creds.storageConfig };
-  const amqp = staged["amqp"] as Record<string, unknown> | undefined;
-  return { ...staged, storage, ...(amqp !== undefined && creds.amqpUrl !== undefined ? { amqp: { ...amqp, url: creds.amqpUrl } } : {}) };
-}
-
-/** The job's payload: inline in the request, or read (and hash-checked) from where the client staged it. */
-async function requestPayload(request: RemoteInvokeRequest): Promise<unknown> {
-  if (request.payload !== undefined || request.payloadRef === undefined) return request.payload;
-  const problem = stagedRefProblem(request.payloadRef);
-  if (problem !== null) throw new Error(`refused: ${problem}`);
-  const { storage: ref, key, sha256 } = request.payloadRef;
-  const storage = await storageFor({ ...ref, config: request.credentials?.storageConfig ?? ref.config });
-  const bytes = await storage.get(ref.bucket, key);
-  const actual = createHash("sha256").update(bytes).digest("hex");
-  if (actual !== sha256) throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);
-  const staged = withCredentials(JSON.parse(bytes.toString("utf8")) as Record<string, unknown>, request);
-  // Staged while the job was created: the submit time comes with the request.
-  return request.hostSubmitMs !== undefined ? { ...staged, hostSubmitMs: request.hostSubmitMs } : staged;
-}
-
 async function remoteInvoke(request: RemoteInvokeRequest): Promise<ActionResult> {
-  const json = await requestPayload(request);
+  const json = await remoteInvokePayload(request);
   const read = checkedPayload(json);
   if (!read.ok) return { error: read.error, statusCode: read.statusCode };
   const problem = remoteInvokeProblem(request);
@@ -127,7 +91,7 @@ export async function main(params: unknown): Promise<ActionResult> {
     const read = checkedPayload(verified.json);
     if (!read.ok) return { error: read.error, statusCode: read.statusCode };
     const workerId = `openwhisk-${process.env["__OW_ACTIVATION_ID"] ?? String(process.pid)}`;
-    const statuses = await runPayload(read.payload, { workerId, passThroughLogs: true });
+    const statuses = await runPayload(read.payload, { workerId, passThroughLogs: true, endAtTimeout: true });
     return { ...runtimeInfo(), calls: statuses.map((s) => ({ callId: s.callId, ok: s.ok })) };
   } catch (err) {
     return { error: `tswren runtime: ${err instanceof Error ? err.message : String(err)}` };

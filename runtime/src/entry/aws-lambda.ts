@@ -11,17 +11,25 @@
  *   itself with `@aws-sdk/client-lambda` (`Event` invocations of the same function; the
  *   function's role needs `lambda:InvokeFunction` on itself). Result: `{ ..., remoteInvoke }`.
  *
+ * Every event is a signed request (`SignedRequest`): its signature is checked against
+ * `$TSWREN_SIGNING_KEY` (set in the function's environment at deploy time) before anything is
+ * read; an unsigned, forged or expired event throws (Lambda records a function error) and nothing
+ * ran or was written. Then every storage path it names must be the job's own (as on OpenWhisk).
+ *
  * A protocol problem (not a payload, another tswren version) throws, so Lambda records a
  * function error; when the event still names its calls and storage, each call first gets a
  * failed status saying so (an asynchronous invocation has nobody else to tell).
  */
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
-import { failedStatus, isPayloadRef } from "tswren/internal";
+import { EVENT_SIGNATURE_TTL_MS, failedStatus, isPayloadRef, runtimeSigningKeys, signPayload } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { persistStatus } from "../handler.js";
-import { readPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
+import { checkedPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
+import { verifyRequest } from "../request-checks.js";
 import { fanOut, type FanOutSummary, type InvokeActivation } from "../remote-invoker.js";
 import { storageFor } from "../storage-cache.js";
+import { remoteInvokePayload } from "../staged-payload.js";
+import { readStagedPayload } from "./aws-lambda-staged.js";
 import { runWatched, type CallOutcome } from "./aws-lambda-calls.js";
 import type { LambdaContext } from "./aws-lambda-ric.js";
 
@@ -39,9 +47,11 @@ function isRemoteInvoke(event: unknown): event is RemoteInvokeRequest {
   return typeof event === "object" && event !== null && (event as { kind?: unknown }).kind === "remote-invoke";
 }
 
-async function readStaged(ref: { storage: InvocationPayload["storage"]; key: string }): Promise<unknown> {
-  const storage = await storageFor(ref.storage);
-  return JSON.parse((await storage.get(ref.storage.bucket, ref.key)).toString("utf8")) as unknown;
+/** The error thrown for a refused event (unsigned, forged, expired, out of scope): nothing was read or written. */
+function refusal(message: string): Error {
+  const err = new Error(message);
+  err.name = "TswrenUnauthorized";
+  return err;
 }
 
 /** An error thrown for a protocol problem, after failing the event's calls when it names them. */
@@ -63,9 +73,12 @@ async function protocolFailure(event: unknown, message: string, workerId: string
 /** The remote invoker's invoke: an `Event` invocation of this same function. */
 function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivation {
   const client = new LambdaClient({ region: platform.namespace, ...(platform.apihost !== "" ? { endpoint: platform.apihost } : {}), maxAttempts: 1 });
+  const [key] = runtimeSigningKeys();
+  if (key === undefined) throw new Error("the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
   return async (params) => {
+    const signed = signPayload(JSON.stringify(params), key, { ttlMs: EVENT_SIGNATURE_TTL_MS });
     try {
-      const out = await client.send(new InvokeCommand({ FunctionName: platform.action, InvocationType: "Event", Payload: Buffer.from(JSON.stringify(params)) }));
+      const out = await client.send(new InvokeCommand({ FunctionName: platform.action, InvocationType: "Event", Payload: Buffer.from(JSON.stringify(signed)) }));
       return out.$metadata.requestId ?? "";
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -75,10 +88,9 @@ function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivat
 }
 
 async function remoteInvoke(request: RemoteInvokeRequest, workerId: string): Promise<LambdaRemoteInvokeResult> {
-  const json = request.payload ?? (request.payloadRef !== undefined ? await readStaged(request.payloadRef) : undefined);
-  const withSubmit = request.payloadRef !== undefined && request.hostSubmitMs !== undefined ? { ...(json as object), hostSubmitMs: request.hostSubmitMs } : json;
-  const read = readPayload(withSubmit);
-  if (!read.ok) throw await protocolFailure(withSubmit, read.error, workerId);
+  const withSubmit = await remoteInvokePayload(request);
+  const read = checkedPayload(withSubmit);
+  if (!read.ok) throw read.statusCode === 403 ? refusal(read.error) : await protocolFailure(withSubmit, read.error, workerId);
   if (typeof request.platform?.action !== "string" || !(request.callsPerActivation >= 1) || !(request.concurrency >= 1)) {
     throw await protocolFailure(withSubmit, "tswren runtime: the remote-invoke request needs platform.action, callsPerActivation >= 1 and concurrency >= 1", workerId);
   }
@@ -88,17 +100,20 @@ async function remoteInvoke(request: RemoteInvokeRequest, workerId: string): Pro
 
 /**
  * The Lambda handler.
- * @param event - an invocation payload, a staged payload reference or a remote-invoke request
+ * @param event - a signed request holding an invocation payload, a staged payload reference or a remote-invoke request
  * @param context - Lambda's context (request id, remaining time)
  * @returns what ran and how it ended
- * @throws Error for a protocol problem (Lambda records a function error)
+ * @throws Error for a refused event or a protocol problem (Lambda records a function error)
  */
 export async function handler(event: unknown, context: LambdaContext): Promise<LambdaRunResult | LambdaRemoteInvokeResult> {
   const workerId = `aws-lambda-${context.awsRequestId}`;
-  if (isRemoteInvoke(event)) return remoteInvoke(event, workerId);
-  const json = isPayloadRef(event) ? await readStaged(event) : event;
-  const read = readPayload(json);
-  if (!read.ok) throw await protocolFailure(json, read.error, workerId);
+  const verified = verifyRequest(event);
+  if (!verified.ok) throw refusal(verified.error);
+  if (isRemoteInvoke(verified.json)) return remoteInvoke(verified.json, workerId);
+  const json = isPayloadRef(verified.json) ? await readStagedPayload(verified.json) : verified.json;
+  const read = checkedPayload(json);
+  // Out of scope (403): nothing is written anywhere; other problems fail the named calls first.
+  if (!read.ok) throw read.statusCode === 403 ? refusal(read.error) : await protocolFailure(json, read.error, workerId);
   const calls = await runWatched(json as InvocationPayloadJson, read.payload, workerId, () => context.getRemainingTimeInMillis());
   return { ...runtimeInfo(), calls };
 }

@@ -95,7 +95,7 @@ async function invoke(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return;
   }
   const workerId = `${workerPrefix}-${requests++}`;
-  const statuses = await gate.run(() => runPayload(read.payload, { workerId, passThroughLogs: true }));
+  const statuses = await gate.run(() => runPayload(read.payload, { workerId, passThroughLogs: true, endAtTimeout: true }));
   // Statuses in their JSON form (`CallStatusJson`: inline results as base64), as in status.json.
   const info = JSON.stringify(runtimeInfo()).slice(0, -1);
   const text = `${info},"statuses":[${statuses.map(encodeStatus).join(",")}]}`;

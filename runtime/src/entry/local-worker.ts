@@ -13,11 +13,16 @@
  * retires once that call is reported, and the pool replaces it.
  */
 import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
+import { provideRuntimeModule } from "tswren/internal";
+import * as tswrenApi from "tswren";
 import { exitProcess, guardExitForever, workerShouldRetire } from "../exit-guard.js";
 import { installFaultGuard, onUnclean, workerIsUnclean } from "../fault-guard.js";
 import { writeRealStderr } from "../log-capture.js";
 import { executeCall, persistStatus } from "../handler.js";
 import { startMarkerHook } from "../start-marker.js";
+
+// A function may create an executor itself (its calls run on this worker's own local pool).
+provideRuntimeModule("tswren", tswrenApi);
 
 const workerId = `local-${process.pid}`;
 const queue: InvocationPayload[] = [];

@@ -36,6 +36,8 @@ export interface LambdaPlatformOptions {
   eventQueueLimit?: number;
   /** The runtime's bootstrap command (default {@link DEFAULT_BOOTSTRAP}). */
   bootstrap?: string[];
+  /** Extra environment of every runtime (e.g. `TSWREN_LOCALHOST_STORAGE_ROOT` for localhost storage). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -52,6 +54,7 @@ export async function startLambdaPlatform(options: LambdaPlatformOptions = {}): 
     bootstrap: options.bootstrap ?? DEFAULT_BOOTSTRAP,
     slots: options.slots ?? 4,
     eventQueueLimit: options.eventQueueLimit ?? 100_000,
+    env: options.env ?? {},
   });
   await router.listen();
   return {

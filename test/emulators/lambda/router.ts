@@ -45,6 +45,8 @@ export interface RouterOptions extends Omit<PoolOptions, "baseEnv"> {
   motoEndpoint: string;
   /** Region given to the runtimes (default us-east-1). */
   region?: string;
+  /** Extra environment of every runtime. */
+  env?: Record<string, string>;
 }
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations\/?$/;
@@ -151,7 +153,7 @@ export class LambdaRouter {
       return undefined;
     }
     const region = this.options.region ?? "us-east-1";
-    const baseEnv = { AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: "tswren-router", AWS_SECRET_ACCESS_KEY: "tswren-router", AWS_ENDPOINT_URL_LAMBDA: this.endpoint };
+    const baseEnv = { AWS_REGION: region, AWS_DEFAULT_REGION: region, AWS_ACCESS_KEY_ID: "tswren-router", AWS_SECRET_ACCESS_KEY: "tswren-router", AWS_ENDPOINT_URL_LAMBDA: this.endpoint, ...this.options.env };
     const pool = new FunctionPool(v, dir, { ...this.options, baseEnv });
     current?.retire();
     this.pools.set(name, pool);

@@ -3,6 +3,9 @@
  * function exists), wait until Active, list, remove, and make sure one exists before invoking.
  * The execution role is `aws_lambda.role_arn`, else the role `tswren-lambda-role`, created on
  * request (`create_role`, `tswren runtime deploy --create-role`) as PyWren's `create_role` did.
+ * Each function gets the deployment's signing key in its environment (`TSWREN_SIGNING_KEY`) and
+ * the key's id (never the key) as the tag `tswren:signing-key-id`; a function deployed with
+ * another key is refused before anything is invoked.
  */
 import { readFile } from "node:fs/promises";
 import { CreateRoleCommand, GetRoleCommand, PutRolePolicyCommand } from "@aws-sdk/client-iam";
@@ -12,6 +15,8 @@ import {
 } from "@aws-sdk/client-lambda";
 import type { FunctionConfiguration, UpdateFunctionConfigurationCommandInput } from "@aws-sdk/client-lambda";
 import { ErrorCodes, TswrenError } from "../../errors.js";
+import type { DeploymentKey } from "../../security/key-store.js";
+import { SIGNING_KEY_ENV } from "../../security/signing.js";
 import { runtimeFile } from "../runtime-files.js";
 import type { LambdaClients } from "./clients.js";
 import { classifyLambdaError, lambdaError } from "./lambda-errors.js";
@@ -44,8 +49,12 @@ export interface DeployedFunction {
 export class LambdaFunctions {
   private readonly ensured = new Map<number, Promise<string>>();
 
-  /** @param clients - the Lambda and IAM clients; @param settings - the section */
-  constructor(private readonly clients: LambdaClients, private readonly settings: LambdaSettings) {}
+  /**
+   * @param clients - the Lambda and IAM clients
+   * @param settings - the section
+   * @param signing - the deployment's signing key
+   */
+  constructor(private readonly clients: LambdaClients, private readonly settings: LambdaSettings, private readonly signing: DeploymentKey) {}
 
   /** The function name of a memory size. */
   nameOf(memoryMb: number): string {
@@ -78,7 +87,7 @@ export class LambdaFunctions {
     }
   }
 
-  private configuration(memoryMb: number, role: string): UpdateFunctionConfigurationCommandInput & { FunctionName: string; Role: string } {
+  private configuration(memoryMb: number, role: string, signingKey: string): UpdateFunctionConfigurationCommandInput & { FunctionName: string; Role: string } {
     const s = this.settings;
     return {
       FunctionName: this.nameOf(memoryMb),
@@ -89,6 +98,7 @@ export class LambdaFunctions {
       Timeout: Math.ceil(s.timeoutS),
       EphemeralStorage: { Size: s.ephemeralStorageMb },
       Description: "tswren runtime",
+      Environment: { Variables: { [SIGNING_KEY_ENV]: signingKey } },
       ...(s.subnetIds.length > 0 ? { VpcConfig: { SubnetIds: s.subnetIds, SecurityGroupIds: s.securityGroupIds } } : {}),
     };
   }
@@ -101,9 +111,10 @@ export class LambdaFunctions {
   async deploy(memoryMb: number = this.settings.memoryMb): Promise<string> {
     const zip = await readFile(runtimeFile("aws-lambda.zip"));
     const role = await this.roleArn();
-    const config = this.configuration(memoryMb, role);
+    const { key } = this.signing.forDeploy();
+    const config = this.configuration(memoryMb, role, key.reveal());
     const name = config.FunctionName;
-    const tags = functionTags(this.settings, memoryMb);
+    const tags = functionTags(this.settings, memoryMb, key.id);
     try {
       await this.clients.lambda.send(new CreateFunctionCommand({ ...config, Code: { ZipFile: zip }, Architectures: [this.settings.architecture], Tags: tags }));
     } catch (err) {
@@ -164,13 +175,28 @@ export class LambdaFunctions {
 
   private async findOrDeploy(memoryMb: number): Promise<string> {
     const name = this.nameOf(memoryMb);
+    let tags: Record<string, string> | undefined;
     try {
-      await this.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }));
-      return name;
+      tags = (await this.clients.lambda.send(new GetFunctionCommand({ FunctionName: name }))).Tags ?? {};
     } catch (err) {
       if (classifyLambdaError(err) !== "missing") return this.fail(err, `looking up the function ${name}`);
     }
-    return this.deploy(memoryMb);
+    if (tags === undefined) return this.deploy(memoryMb);
+    await this.checkKeyId(name, tags[TAGS.keyId]);
+    return name;
+  }
+
+  /** The function must hold the client's key (compared by id): else every call would be refused. */
+  private async checkKeyId(name: string, deployedId: string | undefined): Promise<void> {
+    const key = this.signing.current();
+    if (deployedId === key.id) return;
+    const where = `the function ${name} (${await this.clients.where()})`;
+    throw new TswrenError(
+      ErrorCodes.SIGNING_KEY,
+      deployedId !== undefined
+        ? `${where} was deployed with another signing key (id ${deployedId}) than this client's (id ${key.id}, from ${this.signing.source() ?? "?"}); redeploy it with \`tswren runtime deploy --backend aws_lambda\`, or set aws_lambda.signing_key to the key it was deployed with`
+        : `${where} was deployed without a signing key; redeploy it with \`tswren runtime deploy --backend aws_lambda\``,
+    );
   }
 
   /** The functions tswren deployed (name prefix + the managed tag). */

@@ -8,19 +8,26 @@
  * over Lambda's 256 KB async limit is stored as JSON beside the job and the invocation carries a
  * reference. Completion is observed through storage (start markers + `status.json`); the runtime
  * itself writes the status of a call that timed out, ran out of memory or crashed.
+ *
+ * Every event is signed (`SignedRequest`) with the deployment's key (`aws_lambda.signing_key`,
+ * `$TSWREN_SIGNING_KEY` or the key file `tswren runtime deploy` writes), valid for Lambda's 6 h
+ * event age; the function holds the key in its environment and refuses anything else.
  */
+import { createHash } from "node:crypto";
 import { InvokeCommand } from "@aws-sdk/client-lambda";
 import type { ConfigSection } from "../../config/types.js";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
-import type { InvocationPayload, RemoteInvokeRequest, StorageRef } from "../../protocol.js";
+import { DeploymentKey } from "../../security/key-store.js";
+import { signPayload } from "../../security/signing.js";
+import type { InvocationPayload, RemoteInvokeRequest } from "../../protocol.js";
 import type { StorageBackend } from "../../storage/backend.js";
 import { createStorageBackend } from "../../storage/registry.js";
 import type { ComputeBackend, ComputeCapabilities, InvokeReceipt, StagedPayload } from "../backend.js";
 import { InvokeQueue, type FailureDecision } from "../openwhisk/invoke-queue.js";
 import type { ComputeContext } from "../registry.js";
 import { lambdaClients, type LambdaClients } from "./clients.js";
-import { ASYNC_PAYLOAD_LIMIT_BYTES, stagedPayloadKey, type LambdaPayloadRef } from "./events.js";
+import { ASYNC_PAYLOAD_LIMIT_BYTES, EVENT_SIGNATURE_TTL_MS, stagedPayloadKey, type LambdaPayloadRef } from "./events.js";
 import { LambdaFunctions } from "./functions.js";
 import { classifyLambdaError, lambdaError } from "./lambda-errors.js";
 import { lambdaSettings, type LambdaSettings } from "./settings.js";
@@ -62,6 +69,8 @@ export class AwsLambdaCompute implements ComputeBackend {
   private readonly queue: InvokeQueue<InvocationMeta>;
   private readonly networkRetries: number;
   private readonly storages = new Map<string, Promise<StorageBackend>>();
+  /** The deployment's signing key (every event is signed with it). */
+  readonly signing: DeploymentKey;
   private closed = false;
 
   /**
@@ -73,7 +82,8 @@ export class AwsLambdaCompute implements ComputeBackend {
     this.settings = lambdaSettings(config);
     this.callsPerInvocation = this.settings.chunksize;
     this.clients = lambdaClients(this.settings);
-    this.functions = new LambdaFunctions(this.clients, this.settings);
+    this.signing = new DeploymentKey("aws_lambda", config);
+    this.functions = new LambdaFunctions(this.clients, this.settings, this.signing);
     this.networkRetries = options.networkRetries ?? 5;
     this.queue = new InvokeQueue<InvocationMeta>({
       concurrency: this.settings.invokePoolThreads,
@@ -97,23 +107,36 @@ export class AwsLambdaCompute implements ComputeBackend {
   async invoke(payload: InvocationPayload): Promise<InvokeReceipt> {
     this.assertOpen();
     const fn = await this.functions.ensure(payload.memoryMb);
-    let body = JSON.stringify({ ...encodePayload(payload), startMarkers: true });
-    if (Buffer.byteLength(body) > ASYNC_PAYLOAD_LIMIT_BYTES) body = JSON.stringify(await this.stage(payload.storage, payload, body));
+    let body = this.signed({ ...encodePayload(payload), startMarkers: true });
+    if (Buffer.byteLength(body) > ASYNC_PAYLOAD_LIMIT_BYTES) body = this.signed(await this.stage(payload));
     const doing = `invoking ${fn} for job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls from ${payload.calls[0]?.callId ?? "-"})`;
     return this.send(fn, body, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
   }
 
-  /** Store a payload too large for an async invocation; returns the reference to send. */
-  private async stage(ref: StorageRef, payload: InvocationPayload, body: string): Promise<LambdaPayloadRef> {
+  /** A value as the signed event text. */
+  private signed(value: object): string {
+    return JSON.stringify(signPayload(JSON.stringify(value), this.signing.current(), { ttlMs: EVENT_SIGNATURE_TTL_MS }));
+  }
+
+  /**
+   * Store a payload too large for an async invocation, without its credentials (they travel in
+   * the signed reference, with the stored text's SHA-256); returns the reference to send.
+   */
+  private async stage(payload: InvocationPayload): Promise<LambdaPayloadRef> {
+    const ref = payload.storage;
     const id = JSON.stringify([ref.backend, ref.config]);
     let storage = this.storages.get(id);
     if (storage === undefined) {
       storage = createStorageBackend(ref.backend, ref.config);
       this.storages.set(id, storage);
     }
+    const amqp = payload.amqp !== undefined ? { amqp: { ...payload.amqp, url: "" } } : {};
+    const text = JSON.stringify({ ...encodePayload({ ...payload, storage: { ...ref, config: {} }, ...amqp }), startMarkers: true });
     const key = stagedPayloadKey(ref.prefix, payload.executorId, payload.jobId, payload.calls[0]?.callId ?? "00000");
-    await (await storage).put(ref.bucket, key, body);
-    return { protocolVersion: PROTOCOL_VERSION, kind: "payload-ref", storage: ref, key };
+    await (await storage).put(ref.bucket, key, text);
+    const sha256 = createHash("sha256").update(text).digest("hex");
+    const credentials = { storageConfig: ref.config, ...(payload.amqp !== undefined ? { amqpUrl: payload.amqp.url } : {}) };
+    return { protocolVersion: PROTOCOL_VERSION, kind: "payload-ref", storage: { ...ref, config: {} }, key, sha256, credentials };
   }
 
   /**
@@ -126,12 +149,12 @@ export class AwsLambdaCompute implements ComputeBackend {
     const request: RemoteInvokeRequest = {
       protocolVersion: PROTOCOL_VERSION,
       kind: "remote-invoke",
-      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
+      ...(staged !== undefined ? { payloadRef: staged, hostSubmitMs: payload.hostSubmitMs, credentials: { storageConfig: payload.storage.config, ...(payload.amqp !== undefined ? { amqpUrl: payload.amqp.url } : {}) } } : { payload: encodePayload({ ...payload, startMarkers: true }) }),
       callsPerActivation: Math.max(1, Math.floor(callsPerActivation)),
       concurrency: Math.min(this.settings.invokePoolThreads, this.settings.maxWorkers),
       platform: { apihost: this.settings.endpoint ?? "", namespace: await this.clients.region(), action: fn, insecure: false },
     };
-    const body = JSON.stringify(request);
+    const body = this.signed(request);
     if (Buffer.byteLength(body) > ASYNC_PAYLOAD_LIMIT_BYTES) {
       const sent: Array<Promise<InvokeReceipt>> = [];
       for (let i = 0; i < payload.calls.length; i += request.callsPerActivation) sent.push(this.invoke({ ...payload, calls: payload.calls.slice(i, i + request.callsPerActivation) }));

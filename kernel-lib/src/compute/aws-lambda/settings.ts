@@ -11,7 +11,7 @@ export const LAMBDA_RUNTIME = "nodejs20.x";
 /** The role tswren creates (`--create-role`) and uses when `role_arn` is unset. */
 export const DEFAULT_ROLE_NAME = "tswren-lambda-role";
 /** Tag keys on every function tswren deploys. */
-export const TAGS = { managed: "tswren:managed", version: "tswren:version", runtime: "tswren:runtime", memory: "tswren:memory" } as const;
+export const TAGS = { managed: "tswren:managed", version: "tswren:version", runtime: "tswren:runtime", memory: "tswren:memory", keyId: "tswren:signing-key-id" } as const;
 
 /** Typed settings of the `aws_lambda` section. */
 export interface LambdaSettings {
@@ -89,7 +89,10 @@ export function functionName(settings: Pick<LambdaSettings, "functionPrefix" | "
   return `${settings.functionPrefix}-${runtime}-${version}-${memoryMb}mb${arch}`.slice(0, 64);
 }
 
-/** The tags of a deployed function (the section's own tags first, tswren's win). */
-export function functionTags(settings: Pick<LambdaSettings, "tags">, memoryMb: number): Record<string, string> {
-  return { ...settings.tags, [TAGS.managed]: "true", [TAGS.version]: TSWREN_VERSION, [TAGS.runtime]: LAMBDA_RUNTIME, [TAGS.memory]: String(memoryMb) };
+/**
+ * The tags of a deployed function (the section's own tags first, tswren's win).
+ * @param keyId - id (never the key) of the signing key the function was deployed with
+ */
+export function functionTags(settings: Pick<LambdaSettings, "tags">, memoryMb: number, keyId: string): Record<string, string> {
+  return { ...settings.tags, [TAGS.managed]: "true", [TAGS.version]: TSWREN_VERSION, [TAGS.runtime]: LAMBDA_RUNTIME, [TAGS.memory]: String(memoryMb), [TAGS.keyId]: keyId };
 }

@@ -190,6 +190,9 @@ export class DockerContainer {
   /** End the container: ask the runtime to exit when idle, else remove it; resolves when gone. */
   shutdown(): Promise<void> {
     if (this.exited) return Promise.resolve();
+    // An idle container's handles are unref'd: hold the process until it is gone (else a script's
+    // `await fx.close()` would end with an unsettled promise and leave the container behind).
+    this.setActive(true);
     this.killReason ??= { kind: "shutdown" };
     if (this.inflight.length > 0 || !this.ready) this.kill({ kind: "shutdown" });
     else this.write({ type: "shutdown" });

@@ -5,16 +5,21 @@
  * and re-queue the refused one with back-off (`tswren.retry_sleeps`, then doubling, with jitter);
  * network failures are retried a bounded number of times; a missing action (404) is deployed
  * and the invoke retried once; refused credentials are a clear error. Completion is observed
- * through storage (start markers + `status.json`): no direct channel.
+ * through storage (start markers + `status.json`); the `events` channel only carries calls the
+ * platform ended: an activation that died (killed, crashed, over its time limit, refused by the
+ * runtime) fails its unreported calls within about a second, with the cause from its record
+ * (`activation-watch.ts`).
  */
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
 import type { InvocationPayload, RemoteInvokeRequest } from "../../protocol.js";
-import type { ComputeBackend, ComputeCapabilities, InvokeReceipt, StagedPayload } from "../backend.js";
+import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt, StagedPayload } from "../backend.js";
+import { ActivationWatch } from "./activation-watch.js";
+import { UnreportedCalls } from "../unreported-calls.js";
 import { whiskRuntimeCapabilities } from "./runtime-capability.js";
 import { InvokeQueue } from "./invoke-queue.js";
 import type { FailureDecision } from "./invoke-queue.js";
-import { RuntimeActions } from "./runtime-actions.js";
+import { actionTimeLimitMs, RuntimeActions } from "./runtime-actions.js";
 import { whiskSettings } from "./settings.js";
 import type { WhiskConfig, WhiskSection, WhiskSettings } from "./settings.js";
 import { connectWhisk, withTimeouts } from "./whisk-client.js";
@@ -83,6 +88,10 @@ export class OpenWhiskCompute implements ComputeBackend {
   private readonly networkRetries: number;
   private readonly networkRetryBaseMs: number;
   private readonly remoteInvokeLimitBytes: number;
+  private readonly listeners = new Set<(event: ComputeEvent) => void>();
+  private readonly unreported = new UnreportedCalls();
+  /** Sent activations watched until their record exists (dead ones fail their calls early). */
+  readonly watch: ActivationWatch;
   /** The deployment's signing key (every invocation is signed with it). */
   readonly signing: DeploymentKey;
   private closed = false;
@@ -108,8 +117,21 @@ export class OpenWhiskCompute implements ComputeBackend {
       giveUpMs: options.throttleGiveUpMs ?? Math.max(2 * this.settings.timeoutS * 1000, 120_000),
     });
     const runtime = whiskRuntimeCapabilities(this.runtime, this.settings);
+    this.watch = new ActivationWatch({
+      api: () => this.conn.api,
+      unreported: (payload) => this.unreported.of(payload),
+      emit: (event) => { for (const listener of this.listeners) listener(event); },
+      section: this.settings.section,
+      actionTimeoutMs: actionTimeLimitMs(this.settings.timeoutS),
+    });
     this.capabilities = {
       reportsEveryCall: false,
+      events: {
+        subscribe: (listener) => {
+          this.listeners.add(listener);
+          return () => { this.listeners.delete(listener); };
+        },
+      },
       remoteInvoke: {
         byDefault: this.settings.remoteInvoker,
         invoke: (payload, callsPerActivation, staged) => this.invokeRemote(payload, callsPerActivation, staged),
@@ -132,7 +154,9 @@ export class OpenWhiskCompute implements ComputeBackend {
     const action = await this.runtime.ensure(payload.memoryMb);
     const params = signPayload(JSON.stringify({ ...encodePayload(payload), startMarkers: true }), this.signing.current());
     const doing = `invoking ${action} for job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls from ${payload.calls[0]?.callId ?? "-"})`;
-    return this.send(action, params, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
+    const receipt = await this.send(action, params, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
+    this.watch.track(receipt.activationId, action, payload);
+    return receipt;
   }
 
   /**
@@ -201,8 +225,10 @@ export class OpenWhiskCompute implements ComputeBackend {
     if (this.closed) return;
     this.closed = true;
     this.queue.close(new TswrenError(ErrorCodes.EXECUTOR_CLOSED, `the ${this.name} backend was closed before the invocation was sent; create a new executor`));
+    this.watch.stop();
+    this.listeners.clear();
     this.conn.close();
-    return Promise.resolve();
+    await this.unreported.close();
   }
 
   private assertOpen(): void {

@@ -50,6 +50,20 @@ function memoryFromName(name: string): number | undefined {
   return m?.[1] === undefined ? undefined : Number(m[1]);
 }
 
+/**
+ * The action's time limit for a call timeout: the timeout itself from 60 s up; below, up to 5 s
+ * more (at most 60 s, within every platform's bounds) so that a cold start (`/init`, which the
+ * platform bounds by the same limit) does not end a short call. The runtime ends the call itself
+ * at its timeout (`runtime/src/call-deadline.ts`); the platform's limit then only stops a call
+ * that blocks its event loop.
+ * @param timeoutS - `runtime_timeout`, seconds
+ * @returns the limit, ms
+ */
+export function actionTimeLimitMs(timeoutS: number): number {
+  const timeoutMs = Math.round(timeoutS * 1000);
+  return Math.max(timeoutMs, Math.min(timeoutMs + 5_000, 60_000));
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Deploys, checks, lists and deletes the runtime actions of one backend's settings. */
@@ -113,7 +127,7 @@ export class RuntimeActions {
     );
     const body = {
       exec: { kind: ACTION_KIND, code: zip.toString("base64"), binary: true },
-      limits: { timeout: Math.round(this.settings.timeoutS * 1000), memory: memoryMb },
+      limits: { timeout: actionTimeLimitMs(this.settings.timeoutS), memory: memoryMb },
       // An init parameter: given to the container's environment at /init, not merged into (nor
       // overridable by) the parameters of an invocation.
       parameters: [{ key: SIGNING_KEY_ENV, value: key.reveal(), init: true }],

@@ -52,24 +52,50 @@ function readGlobal(name: string): unknown {
   }
 }
 
+function isObjectLike(value: unknown): value is object {
+  return (typeof value === "object" && value !== null) || typeof value === "function";
+}
+
+/** Built-in globals and their function members, by identity, in lookup order (first wins). */
+let pathsByValue: Map<unknown, string> | null = null;
+
+function builtinPaths(): Map<unknown, string> {
+  if (pathsByValue !== null) return pathsByValue;
+  const map = new Map<unknown, string>();
+  const names = [...builtinGlobalNames()];
+  for (const name of names) {
+    const value = readGlobal(name);
+    if (isObjectLike(value) && !map.has(value)) map.set(value, name);
+  }
+  for (const name of names) {
+    const holder = readGlobal(name);
+    if (!isObjectLike(holder) || name === "globalThis" || name === "global") continue;
+    for (const key of Object.getOwnPropertyNames(holder)) {
+      if (!/^[A-Za-z_$][\w$]*$/.test(key)) continue;
+      const desc = Object.getOwnPropertyDescriptor(holder, key);
+      if (desc !== undefined && "value" in desc && typeof desc.value === "function" && !map.has(desc.value)) map.set(desc.value, `${name}.${key}`);
+    }
+  }
+  pathsByValue = map;
+  return map;
+}
+
+function readPath(expr: string): unknown {
+  const [name, key] = expr.split(".");
+  const holder = readGlobal(name ?? "");
+  if (key === undefined) return holder;
+  return isObjectLike(holder) ? Object.getOwnPropertyDescriptor(holder, key)?.value : undefined;
+}
+
 /**
  * Find a value among the worker's globals, so that it can be referred to instead of shipped:
- * `Math.sqrt`, `JSON.parse`, `Number`, `Math` itself.
+ * `Math.sqrt`, `JSON.parse`, `Number`, `Math` itself. The index of built-ins is built once per
+ * process; a hit is checked against the live global, so a global replaced since is not used.
  * @param value - a function or object
  * @returns an expression such as `Math.sqrt`, or null when the value is not a built-in
  */
 export function builtinGlobalPath(value: unknown): string | null {
-  const names = [...builtinGlobalNames()];
-  for (const name of names) if (readGlobal(name) === value) return name;
-  if (typeof value !== "function") return null;
-  for (const name of names) {
-    const holder = readGlobal(name);
-    if ((typeof holder !== "object" && typeof holder !== "function") || holder === null || name === "globalThis" || name === "global") continue;
-    for (const key of Object.getOwnPropertyNames(holder)) {
-      if (!/^[A-Za-z_$][\w$]*$/.test(key)) continue;
-      const desc = Object.getOwnPropertyDescriptor(holder, key);
-      if (desc !== undefined && "value" in desc && desc.value === value) return `${name}.${key}`;
-    }
-  }
-  return null;
+  if (!isObjectLike(value)) return null;
+  const found = builtinPaths().get(value);
+  return found !== undefined && readPath(found) === value ? found : null;
 }

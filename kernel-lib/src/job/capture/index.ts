@@ -14,7 +14,7 @@ import {
   type FunctionBundle,
 } from "../function-bundle.js";
 import { emitFactorySource, valueSlots } from "./emit.js";
-import { bundleModule, type CapturedModule } from "./modules.js";
+import { bundleModule, OWN_API_SPECIFIER, type CapturedModule } from "./modules.js";
 import { buildCaptureGraph, type CaptureGraph } from "./resolve.js";
 import { boundParts } from "./inspect-fn.js";
 
@@ -28,6 +28,8 @@ export interface CapturedFunction {
   bundleBytes: Buffer;
   /** Bundled npm packages the bundle refers to by hash; upload each once under its hash. */
   modules: CapturedModule[];
+  /** True when the function uses tswren's own API (an executor inside the function). */
+  usesTswren: boolean;
 }
 
 /** Options of {@link captureFunction}. */
@@ -40,6 +42,8 @@ export interface CaptureOptions {
   what?: string;
   /** Arguments passed after the item and before the context (`extraArgs` given as an array). */
   appendArgs?: readonly unknown[];
+  /** Parameter names object items fill by name (Lithops' keyword arguments): `fn(item.x, item.y, ctx)`. */
+  keywordParams?: readonly string[];
 }
 
 // Free names of the wrapper below, bound through the capture option (never defined here).
@@ -47,17 +51,27 @@ declare const tswrenTarget: Function;
 declare const tswrenThis: unknown;
 declare const tswrenBefore: unknown[];
 declare const tswrenAfter: unknown[];
+declare const tswrenKeys: string[];
 
 /** Calls the target as a bound function and `extraArgs` given as an array ask for. */
 function tswrenApplied(item: unknown, ctx: unknown): unknown {
   return tswrenTarget.apply(tswrenThis, [...tswrenBefore, item, ...tswrenAfter, ctx]) as unknown;
 }
 
+/** Calls the target with an object item's properties as its named parameters (keyword arguments). */
+function tswrenKeywords(item: Record<string, unknown>, ctx: unknown): unknown {
+  return tswrenTarget.apply(tswrenThis, [...tswrenBefore, ...tswrenKeys.map((k) => item[k]), ...tswrenAfter, ctx]) as unknown;
+}
+
 /**
- * A bound function (`fn.bind(obj, 5)`) or `appendArgs` become a plain wrapper that calls the
- * target with the bound `this` and arguments, the item, the appended arguments and the context.
+ * A bound function (`fn.bind(obj, 5)`), `appendArgs` or `keywordParams` become a plain wrapper
+ * that calls the target with the bound `this` and arguments, the item (or its properties by
+ * parameter name), the appended arguments and the context.
  */
-function applied(fn: Function, appendArgs: readonly unknown[] | undefined): { fn: Function; capture: Record<string, unknown> } | null {
+function applied(fn: Function, appendArgs: readonly unknown[] | undefined, keywordParams?: readonly string[]): { fn: Function; capture: Record<string, unknown> } | null {
+  if (keywordParams !== undefined) {
+    return { fn: tswrenKeywords, capture: { tswrenTarget: fn, tswrenThis: undefined, tswrenBefore: [], tswrenAfter: [...(appendArgs ?? [])], tswrenKeys: [...keywordParams] } };
+  }
   const bound = boundParts(fn);
   if (bound === null && appendArgs === undefined) return null;
   const inner = bound === null ? null : applied(bound.target, undefined);
@@ -128,7 +142,7 @@ export async function captureFunction(fn: Function, options: CaptureOptions = {}
   if (typeof fn !== "function") {
     throw new TswrenError(ErrorCodes.CAPTURE_FAILED, `the ${what} must be a function, got ${fn === null ? "null" : typeof fn}`);
   }
-  const wrapped = applied(fn, options.appendArgs);
+  const wrapped = applied(fn, options.appendArgs, options.keywordParams);
   const capture = { ...(options.capture ?? {}), ...(wrapped?.capture ?? {}) };
   const graph = buildCaptureGraph(wrapped?.fn ?? fn, { capture, cwd: options.cwd ?? process.cwd(), what });
   const bundled = await bundleModules(graph);
@@ -140,5 +154,6 @@ export async function captureFunction(fn: Function, options: CaptureOptions = {}
     name: fn.name,
   };
   const bundleBytes = encodeFunctionBundle(bundle);
-  return { hash: sha256Hex32(bundleBytes), bundleBytes, modules: uniqueByHash(bundled) };
+  const usesTswren = graph.modules.some((t) => t.specifier === OWN_API_SPECIFIER && t.file === null);
+  return { hash: sha256Hex32(bundleBytes), bundleBytes, modules: uniqueByHash(bundled), usesTswren };
 }

@@ -7,6 +7,11 @@ import { createHash } from "node:crypto";
 import { builtinModules, createRequire, isBuiltin } from "node:module";
 import * as path from "node:path";
 import { ErrorCodes, TswrenError } from "../../errors.js";
+// tswren's own public API: a function that uses it gets the worker's own tswren (never a bundle).
+import * as ownApi from "../../index.js";
+
+/** The specifier functions reach tswren's own API by; the worker runtime provides it. */
+export const OWN_API_SPECIFIER = "tswren";
 
 /** A bundled npm package: its esbuild CJS bundle and the sha256 (32 hex chars) of that source. */
 export interface CapturedModule {
@@ -97,6 +102,21 @@ function memberFunctions(exports: object): Array<[string, Function]> {
   return out;
 }
 
+/** The last index built, reused while no module was loaded or unloaded since (same cwd). */
+let lastIndex: { cwd: string; loaded: number; index: ModuleIndex } | null = null;
+
+/**
+ * The index of the modules loaded in this process, built again only when `require.cache`
+ * gained or lost modules since the last call (building it walks every loaded module's exports,
+ * which costs milliseconds on each submission otherwise).
+ * @param cwd - folder that `require("...")` specifiers in captured code resolve from
+ */
+export function sharedModuleIndex(cwd: string): ModuleIndex {
+  const loaded = Object.keys(createRequire(import.meta.url).cache).length;
+  if (lastIndex === null || lastIndex.cwd !== cwd || lastIndex.loaded !== loaded) lastIndex = { cwd, loaded, index: new ModuleIndex(cwd) };
+  return lastIndex.index;
+}
+
 /**
  * An index of the modules loaded in this process (npm packages in `require.cache` and Node
  * built-ins), by the identity of their exports and of their exported functions and objects.
@@ -109,6 +129,7 @@ export class ModuleIndex {
   /** @param cwd - folder that `require("...")` specifiers in captured code resolve from */
   constructor(private readonly cwd: string) {
     this.require = createRequire(path.join(cwd, "tswren-capture.js"));
+    this.add({ specifier: OWN_API_SPECIFIER, file: null }, ownApi);
     for (const name of builtinModules) this.addBuiltin(name);
     for (const [file, mod] of Object.entries(this.require.cache)) this.addPackageFile(file, mod?.exports);
   }

@@ -20,7 +20,7 @@ import { ErrorCodes, TswrenError } from "../../errors.js";
 import { serializeValue } from "../../serialize.js";
 import { parseFunctionSource, type ParsedFunction } from "./free-names.js";
 import { builtinGlobalPath, isBuiltinGlobal } from "./globals.js";
-import { importAliasCandidates, ModuleIndex, type ModuleTarget } from "./modules.js";
+import { importAliasCandidates, type ModuleIndex, type ModuleTarget, sharedModuleIndex } from "./modules.js";
 import { closureValue } from "./inspect-fn.js";
 
 /** One node of the capture graph. */
@@ -101,7 +101,7 @@ class GraphBuilder {
   ) {}
 
   private modulesIndex(): ModuleIndex {
-    this.index ??= new ModuleIndex(this.options.cwd);
+    this.index ??= sharedModuleIndex(this.options.cwd);
     return this.index;
   }
 

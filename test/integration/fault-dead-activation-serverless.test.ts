@@ -1,0 +1,60 @@
+/**
+ * A dead activation ends its call early with its real cause (issue 12): on the OpenWhisk
+ * emulator (real action proxy, activation records) and the local Knative server, a call whose
+ * process is killed, or that runs past its timeout, ends within seconds of its end with the
+ * cause, never at its lost-call deadline (timeout + 10 s) as TSWREN_CALL_LOST. Each executor's
+ * timeout is long enough that the deadline path would exceed the test's own time limit.
+ */
+import { describe, expect, it } from "vitest";
+import { serverlessFixture, type Platform } from "../helpers/serverless.js";
+
+const platforms = serverlessFixture();
+
+/** Long enough that a call left to its lost-call deadline would outlive the test's time limit. */
+const LONG_TIMEOUT_S = 120;
+
+describe.each<Platform>(["openwhisk", "knative"])("%s: a dead activation surfaces with its cause", (platform) => {
+  it("a call whose process is killed ends as a crash naming it, the other calls finish", async () => {
+    const fx = platforms.executor(platform, platform === "openwhisk" ? { chunksize: 1 } : {}, { timeout: LONG_TIMEOUT_S, retries: 0 });
+    const futures = await fx.map(async (x: number) => {
+      if (x === 1) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        process.kill(process.pid, "SIGKILL");
+      }
+      return x;
+    }, [0, 1, 2]);
+    const results = await fx.getResult(futures, { throwExcept: false });
+    if (platform === "knative") await platforms.restartKnative();
+    expect(results[1]).toBeNull();
+    expect(futures[1]?.error).not.toMatchObject({ code: "TSWREN_CALL_LOST" });
+    expect(futures[1]?.error?.message).toMatch(platform === "openwhisk" ? /activation \w+ of action .*exited unexpectedly.*killed, crashed/s : /closed the connection while the call ran.*killed, crashed/s);
+  }, 60_000);
+
+  it("a call that ignores its timeout ends as TSWREN_TIMEOUT naming the timeout, the next call runs", async () => {
+    const fx = platforms.executor(platform, platform === "openwhisk" ? { chunksize: 1 } : {}, { timeout: 3, retries: 0 });
+    const [slow] = await fx.map(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 600_000));
+      return "late";
+    }, [0]);
+    await fx.getResult(slow, { throwExcept: false });
+    expect(slow?.error).toMatchObject({ code: "TSWREN_TIMEOUT" });
+    expect(slow?.error?.message).toContain("ran past its timeout of 3 s");
+    const next = await fx.map((x: number) => x + 1, [1, 2]);
+    expect(await fx.getResult(next)).toEqual([2, 3]);
+  }, 60_000);
+});
+
+describe("openwhisk: the platform's time limit", () => {
+  it("a call that blocks its event loop past the action's limit ends as TSWREN_TIMEOUT read from the activation record", async () => {
+    // Its own action (another memory size): deployed with this timeout's limit, 3 s + 5 s.
+    const fx = platforms.executor("openwhisk", { chunksize: 1, runtime_memory: 384 }, { timeout: 3, retries: 0 });
+    const [blocked] = await fx.map(() => {
+      const end = Date.now() + 120_000;
+      while (Date.now() < end) { /* blocks the event loop: only the platform can stop it */ }
+      return "never";
+    }, [0]);
+    await fx.getResult(blocked, { throwExcept: false });
+    expect(blocked?.error).toMatchObject({ code: "TSWREN_TIMEOUT" });
+    expect(blocked?.error?.message).toMatch(/platform stopped the openwhisk activation \w+ .*exceeded its time limits of 8000 milliseconds/);
+  }, 60_000);
+});
