@@ -5,7 +5,9 @@
  * cause, never at its lost-call deadline (timeout + 10 s) as TSWREN_CALL_LOST. Each executor's
  * timeout is long enough that the deadline path would exceed the test's own time limit.
  */
+import openwhisk from "openwhisk";
 import { describe, expect, it } from "vitest";
+import { TSWREN_VERSION } from "../../kernel-lib/src/version.js";
 import { serverlessFixture, type Platform } from "../helpers/serverless.js";
 
 const platforms = serverlessFixture();
@@ -56,5 +58,20 @@ describe("openwhisk: the platform's time limit", () => {
     await fx.getResult(blocked, { throwExcept: false });
     expect(blocked?.error).toMatchObject({ code: "TSWREN_TIMEOUT" });
     expect(blocked?.error?.message).toMatch(/platform stopped the openwhisk activation \w+ .*exceeded its time limits of 8000 milliseconds/);
+  }, 60_000);
+
+  it("an action deployed for a shorter timeout has its limit raised for an executor with a longer one (never lowered)", async () => {
+    const short = platforms.executor("openwhisk", { chunksize: 1, runtime_memory: 448 }, { timeout: 3, retries: 0 });
+    await short.callAsync((x: number) => x, 1);
+    expect(await short.getResult()).toBe(1);
+    const long = platforms.executor("openwhisk", { chunksize: 1, runtime_memory: 448 }, { timeout: 30, retries: 0 });
+    await long.callAsync(async (ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      return "slept";
+    }, 10_000);
+    expect(await long.getResult()).toBe("slept");
+    const { apihost, apiKey, namespace } = platforms.ow;
+    const action = await openwhisk({ apihost, api_key: apiKey, namespace }).actions.get({ name: `tswren/tswren-runtime-${TSWREN_VERSION}-448mb` });
+    expect(action.limits).toMatchObject({ timeout: 35_000 });
   }, 60_000);
 });

@@ -187,7 +187,7 @@ export class RuntimeActions {
 
   private async check(memoryMb: number): Promise<string> {
     const action = this.actionName(memoryMb);
-    let deployed: { annotations?: unknown };
+    let deployed: { annotations?: unknown; limits?: unknown };
     try {
       deployed = await this.control(`checking ${action}`, () => this.conn.api.actions.get(withTimeouts({ name: action, code: false })), true);
     } catch (err) {
@@ -200,6 +200,10 @@ export class RuntimeActions {
       throw new TswrenError(ErrorCodes.RUNTIME_VERSION, `${this.settings.section} action ${action} at ${this.settings.endpoint}: ${mismatch}`);
     }
     this.checkKeyId(action, annotation(deployed.annotations, KEY_ID_ANNOTATION));
+    // A time limit below this client's timeout would stop its calls early: raise it (never lower
+    // it, so executors with different timeouts on one action do not redeploy in turn).
+    const limits = deployed.limits as { timeout?: unknown } | undefined;
+    if (typeof limits?.timeout === "number" && limits.timeout < actionTimeLimitMs(this.settings.timeoutS)) await this.deploy(memoryMb);
     return action;
   }
 
