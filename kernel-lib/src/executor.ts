@@ -83,7 +83,7 @@ export class FunctionExecutor {
     return this.#core.closed;
   }
 
-  /** This executor's id, e.g. `a1b2c3-0`; it prefixes every storage key the executor writes. */
+  /** This executor's id, e.g. `9f86d081884c7d65-0`; it prefixes every storage key the executor writes. */
   get executorId(): string {
     return this.#core.executorId;
   }

@@ -1,7 +1,10 @@
-/** Ids in the Lithops style: executor `<6 hex>-<n>`, job `M000`, call `00000`. */
+/**
+ * Ids in the Lithops style: executor `<16 hex>-<n>` (64 random bits per process, so a new
+ * executor never meets an old one's keys), job `M000`, call `00000`.
+ */
 import { randomBytes } from "node:crypto";
 
-const sessionHex = randomBytes(3).toString("hex");
+const sessionHex = randomBytes(8).toString("hex");
 let executorCounter = 0;
 
 /** A new executor id, unique within this process and unlikely to clash across processes. */

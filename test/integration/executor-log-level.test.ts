@@ -47,7 +47,7 @@ function runScript(env: Record<string, string>): Promise<{ code: number | null; 
   });
 }
 
-const LINE = /^tswren DEBUG \d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f]{6}-\d+ (\w+)/;
+const LINE = /^tswren DEBUG \d{4}-\d\d-\d\dT[\d:.]+Z [0-9a-f]{16}-\d+ (\w+)/;
 
 describe("log_level and TSWREN_LOGLEVEL", () => {
   it("TSWREN_LOGLEVEL=debug prints submit, invoke and monitor lines on stderr, without any secret", async () => {

@@ -17,7 +17,7 @@ afterAll(() => fx.close());
 /** Executor ids that wrote job data under the storage root. */
 function executorIds(): string[] {
   const names = readdirSync(root, { recursive: true, encoding: "utf8" });
-  return [...new Set(names.flatMap((n) => /([0-9a-f]{6}-\d+)-[AMR]\d{3}/.exec(n)?.[1] ?? []))].sort();
+  return [...new Set(names.flatMap((n) => /([0-9a-f]{16}-\d+)-[AMR]\d{3}/.exec(n)?.[1] ?? []))].sort();
 }
 
 describe("functions that return futures", () => {
@@ -64,7 +64,7 @@ describe("functions that return futures", () => {
     expect(err).toBeInstanceOf(RemoteFunctionError);
     expect(err.code).toBe(ErrorCodes.REMOTE_FUNCTION);
     expect(err.message).toContain("inner boom 2");
-    expect(err.message).toMatch(/in call [0-9a-f]{6}-\d+\/M000\/00001, a future this call returned/);
+    expect(err.message).toMatch(/in call [0-9a-f]{16}-\d+\/M000\/00001, a future this call returned/);
     expect(futures[0]?.error).toBe(err);
     // The failure was reported once: the next job's results come back alone.
     await fx.map((x: number) => x - 1, [1]);

@@ -63,7 +63,11 @@ const BUCKET_NAME = {
   expected: "a bucket name: 3-63 lowercase letters, digits, '.' or '-', starting and ending with a letter or digit",
 } as const;
 
-const NO_LEADING_SLASH = { regex: /^(?!\/)/, expected: "a key prefix that does not start with '/'" } as const;
+/** A key prefix that stays inside the bucket: no leading "/", no "." or ".." segment, no "//". */
+const SAFE_KEY_PREFIX = {
+  regex: /^(?!\/)(?!.*\/\/)(?!(?:.*\/)?\.{1,2}(?:\/|$))[^\0]*$/,
+  expected: "a key prefix without a leading '/', '.' or '..' segments, or '//' (e.g. tswren.jobs)",
+} as const;
 
 /** The `signing_key` of every serverless backend section (see docs/security.md). */
 export const SIGNING_KEY_SPEC = {
@@ -132,7 +136,7 @@ export const CONFIG_SCHEMA = {
         description: "Bucket for job data.",
       },
       storage_prefix: {
-        type: "string", pattern: NO_LEADING_SLASH, default: "tswren.jobs",
+        type: "string", pattern: SAFE_KEY_PREFIX, default: "tswren.jobs",
         description: "Key prefix of job data inside the bucket.",
       },
       data_cleaner: {

@@ -20,6 +20,9 @@ export interface LocalhostStorageConfig {
 }
 
 const TMP_DIR = ".tmp";
+/** Folders are private to their owner and files readable by the owner only, whatever the umask. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
 /**
  * Bodies up to this size are written with synchronous calls: for small objects (statuses,
  * inline results) that is several times cheaper than three thread-pool round trips, and blocks
@@ -33,7 +36,7 @@ let tmpCounter = 0;
 function mkdirFast(dir: string, parentExists: boolean): void {
   if (parentExists) {
     try {
-      mkdirSync(dir);
+      mkdirSync(dir, { mode: DIR_MODE });
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -41,7 +44,7 @@ function mkdirFast(dir: string, parentExists: boolean): void {
       if (code !== "ENOENT") throw err;
     }
   }
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
 }
 
 /** Reject keys that would escape the bucket folder or collide with folder structure. */
@@ -53,6 +56,18 @@ function checkKey(key: string): void {
     throw new TswrenError(
       ErrorCodes.BAD_KEY,
       `storage key ${JSON.stringify(key)} is not valid for localhost storage: use non-empty segments separated by single "/", without "." or ".." segments or a trailing "/"`,
+    );
+  }
+}
+
+/** Reject list prefixes that would walk outside the bucket folder (checked like keys). */
+function checkPrefix(prefix: string): void {
+  const folders = prefix.split("/").slice(0, -1);
+  const bad = prefix.startsWith("/") || prefix.includes("\0") || folders.some((s) => s === "" || s === "." || s === "..");
+  if (bad) {
+    throw new TswrenError(
+      ErrorCodes.BAD_KEY,
+      `list prefix ${JSON.stringify(prefix)} is not valid for localhost storage: use non-empty segments separated by single "/", without "." or ".." segments or a leading "/"`,
     );
   }
 }
@@ -96,7 +111,7 @@ export class LocalhostStorage implements StorageBackend {
 
   private async mkdirOnce(dir: string): Promise<void> {
     if (this.createdDirs.has(dir)) return;
-    await fs.mkdir(dir, { recursive: true });
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
     this.rememberDir(dir);
   }
 
@@ -146,12 +161,12 @@ export class LocalhostStorage implements StorageBackend {
     }
     await this.mkdirOnce(tmpDir);
     await this.mkdirOnce(path.dirname(file));
-    await fs.writeFile(tmp, body);
+    await fs.writeFile(tmp, body, { mode: FILE_MODE });
     try {
       await fs.rename(tmp, file);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: DIR_MODE });
       await fs.rename(tmp, file);
     }
   }
@@ -163,8 +178,8 @@ export class LocalhostStorage implements StorageBackend {
     const tmp = path.join(tmpDir, tmpPrefix + String(tmpCounter++));
     try {
       await this.mkdirOnce(tmpDir);
-      await pipeline(body, createWriteStream(tmp));
-      await fs.mkdir(path.dirname(file), { recursive: true });
+      await pipeline(body, createWriteStream(tmp, { mode: FILE_MODE }));
+      await fs.mkdir(path.dirname(file), { recursive: true, mode: DIR_MODE });
       await fs.rename(tmp, file);
     } catch (err) {
       await fs.rm(tmp, { force: true }).catch(() => undefined);
@@ -178,12 +193,12 @@ export class LocalhostStorage implements StorageBackend {
       mkdirFast(dir, this.createdDirs.has(path.dirname(dir)));
       this.rememberDir(dir);
     }
-    writeFileSync(tmp, body);
+    writeFileSync(tmp, body, { mode: FILE_MODE });
     try {
       renameSync(tmp, file);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      mkdirSync(path.dirname(file), { recursive: true });
+      mkdirSync(path.dirname(file), { recursive: true, mode: DIR_MODE });
       renameSync(tmp, file);
     }
   }
@@ -244,6 +259,7 @@ export class LocalhostStorage implements StorageBackend {
 
   async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {
     checkBucket(bucket);
+    checkPrefix(prefix);
     await this.requireBucket(bucket);
     const base = path.join(this.root, bucket);
     const slash = prefix.lastIndexOf("/");
