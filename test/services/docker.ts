@@ -4,6 +4,9 @@
  * node and its libraries, /bin/sh, the runtime bundle), cached by its inputs.
  */
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,7 +21,7 @@ export interface DockerService {
   dockerHost: string;
   /** The test image (node + the runtime). */
   image: string;
-  /** Stops the engine if this call started it (a reused engine keeps running). */
+  /** Leaves the engine: the last user stops it if a test run started it (see {@link startDocker}). */
   stop: () => Promise<void>;
 }
 
@@ -37,14 +40,49 @@ function script(args: string[], timeoutMs: number): Promise<{ stdout: string; st
  */
 export async function startDocker(): Promise<DockerService> {
   const { stdout, stderr } = await script(["start"], 300_000);
-  const started = !stderr.includes("already running");
+  if (!stderr.includes("already running")) writeFileSync(STARTED_MARKER, "");
+  const user = registerUser();
   const m = /export DOCKER_HOST=(\S+)/.exec(stdout);
   if (m?.[1] === undefined) throw new Error(`docker.sh start printed no DOCKER_HOST:\n${stdout}\n${stderr}`);
   const dockerHost = m[1];
   const image = (await script(["image", RUNTIME_DIR], 300_000)).stdout.trim();
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= started ? script(["stop"], 60_000).then(() => undefined) : Promise.resolve());
+  const stop = (): Promise<void> => (stopping ??= release(user));
   return { dockerHost, image, stop };
+}
+
+// Several test files (processes) share the engine: each registers as a user; the last one to
+// leave stops it, and only when a test run started it (a developer's own dockerd keeps running).
+const RUN_DIR = path.join(process.env["TSWREN_SERVICES_DIR"] ?? path.join(homedir(), ".cache/tswren-services"), "docker");
+const USERS_DIR = path.join(RUN_DIR, "users");
+const STARTED_MARKER = path.join(RUN_DIR, "started-by-tests");
+
+function registerUser(): string {
+  mkdirSync(USERS_DIR, { recursive: true });
+  const file = path.join(USERS_DIR, `${process.pid}-${randomBytes(4).toString("hex")}`);
+  writeFileSync(file, "");
+  return file;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function release(user: string): Promise<void> {
+  rmSync(user, { force: true });
+  const others = readdirSync(USERS_DIR).filter((f) => {
+    const live = alive(Number(f.split("-")[0]));
+    if (!live) rmSync(path.join(USERS_DIR, f), { force: true });
+    return live;
+  });
+  if (others.length > 0 || !existsSync(STARTED_MARKER)) return;
+  rmSync(STARTED_MARKER, { force: true });
+  await script(["stop"], 60_000);
 }
 
 /** `docker ARGS...` against the test engine; resolves with stdout. */
