@@ -3,6 +3,9 @@
  * `code` and a message that names the ids involved and what to do about it.
  */
 
+import { inspect } from "node:util";
+import { formatCodedError, formatRemoteError } from "./error-view/format.js";
+
 /** Stable error codes; the part after `TSWREN_` never changes meaning. */
 export const ErrorCodes = {
   CONFIG_FILE: "TSWREN_CONFIG_FILE",
@@ -85,6 +88,11 @@ export class TswrenError extends Error {
     this.name = "TswrenError";
     this.code = code;
   }
+
+  /** How `util.inspect` (tslab, `console.error`) shows it: code, message, cause and the caller's frames. */
+  [inspect.custom](): string {
+    return formatCodedError(this);
+  }
 }
 
 /** Where a remote failure happened: the ids of the call. */
@@ -107,14 +115,18 @@ export class RemoteFunctionError extends TswrenError {
   readonly call: CallRef;
   /** The attempt (1-based) whose failure this is. */
   readonly attempt: number;
+  /** The remote error's own message (`message` adds the call ids). */
+  readonly remoteMessage: string;
+  /** A short preview of the call's input, when the worker sent one. */
+  readonly inputPreview: string | undefined;
 
   /**
    * @param code - `TSWREN_REMOTE_FUNCTION` for a throw, or the crash kind
-   * @param info - remote name, message, stack, call ids and attempt number
+   * @param info - remote name, message, stack, call ids, attempt number and input preview
    */
   constructor(
     code: ErrorCode,
-    info: { remoteName: string; message: string; remoteStack?: string; call: CallRef; attempt: number },
+    info: { remoteName: string; message: string; remoteStack?: string; call: CallRef; attempt: number; inputPreview?: string },
   ) {
     const where = `${info.call.executorId}/${info.call.jobId}/${info.call.callId}`;
     super(code, `call ${where} failed: ${info.remoteName}: ${info.message}`);
@@ -123,9 +135,19 @@ export class RemoteFunctionError extends TswrenError {
     this.remoteStack = info.remoteStack;
     this.call = info.call;
     this.attempt = info.attempt;
+    this.remoteMessage = info.message;
+    this.inputPreview = info.inputPreview;
     if (info.remoteStack !== undefined) {
       this.stack = `${this.name}: ${this.message}\n    --- remote stack ---\n${info.remoteStack}`;
     }
+  }
+
+  /**
+   * How `util.inspect` (tslab, `console.error`) shows it: one block with the call, the input's
+   * index and preview, the remote message and only the user's frames, at the user's cell or file lines.
+   */
+  override [inspect.custom](): string {
+    return formatRemoteError(this);
   }
 }
 

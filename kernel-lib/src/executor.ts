@@ -26,6 +26,7 @@ import type { Items, Lenient, MapReduceFutures, UserFunction } from "./executor-
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
 import { nameJob } from "./progress/job-names.js";
+import { rememberJobCode } from "./error-view/job-code.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 import { completedResults, type CompletedResult } from "./completed.js";
 import { replayCall, replayRefused } from "./replay.js";
@@ -146,6 +147,7 @@ export class FunctionExecutor {
       }
       const reducer = await captureFunction(reduceFn, { ...(opts.capture ? { capture: opts.capture } : {}), what: "reducer" });
       nameJob(this.#core.executorId, reduceJobId, opts.name ?? reduceFn.name);
+      rememberJobCode(this.#core.executorId, reduceJobId, reducer.bundleBytes);
       const { futures: mapFutures, parts } = await this.submit(mapJobId, "mapReduce", mapFn, iterdata, opts, false);
       if (opts.reducerWaitLocal === true) await waitFutures(mapFutures);
       const calls = reduceCalls({
@@ -202,12 +204,13 @@ export class FunctionExecutor {
     producesOutput: boolean,
   ): Promise<{ futures: ResponseFuture[]; parts: PartSpec[] | null }> {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
-    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
+    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost", maxCalls: this.#core.config.tswren.max_calls };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
     const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
     const captured = await captureFunction(fn, { ...(opts.capture ? { capture: opts.capture } : {}), ...appendArgs, ...(keywords ? { keywordParams: keywords } : {}), what: `${what} function` });
     nameJob(this.#core.executorId, jobId, opts.name ?? fn.name);
+    rememberJobCode(this.#core.executorId, jobId, captured.bundleBytes);
     const { calls, blob } = prepareInputs(job.items);
     const futures = await this.#core.submitJob(jobId, {
       ...this.limits(opts),

@@ -2,6 +2,7 @@
  * `ResponseFuture`: the client-side handle of one call. It is resolved by the executor's monitor
  * when the call's final status arrives, and keeps the call's stats, result, error and logs.
  */
+import { inspect } from "node:util";
 import { ErrorCodes, RemoteFunctionError, TswrenError, type ErrorCode } from "./errors.js";
 import { callId as formatCallId } from "./ids.js";
 import type { StatsField, StatsTable } from "./job/stats-table.js";
@@ -179,6 +180,7 @@ export class ResponseFuture<R = unknown> {
         remoteName: info.name,
         message: info.message,
         ...(info.stack !== undefined ? { remoteStack: info.stack } : {}),
+        ...(info.input !== undefined ? { inputPreview: info.input } : {}),
         call: { executorId: this.executorId, jobId: this.jobId, callId: this.callId },
         attempt: status.attempt,
       });
@@ -192,6 +194,13 @@ export class ResponseFuture<R = unknown> {
     if (this.done) return;
     this.errorValue = new TswrenError(code, `call ${this.executorId}/${this.jobId}/${this.callId}: ${message}`, { cause });
     this.finish(state);
+  }
+
+  /** How `util.inspect` (tslab, `console.log`) shows a future: its ids and state, and its error's block. */
+  [inspect.custom](): string {
+    const head = `ResponseFuture ${this.executorId}/${this.jobId}/${this.callId} (${this.status})`;
+    if (this.errorValue === undefined) return head;
+    return `${head}\n${inspect(this.errorValue).split("\n").map((l) => `  ${l}`).join("\n")}`;
   }
 
   private finish(state: FutureState): void {

@@ -203,6 +203,8 @@ export interface RemoteErrorInfo {
   name: string;
   message: string;
   stack?: string;
+  /** A short preview of the call's input (`util.inspect`, at most ~120 characters), for error displays. */
+  input?: string;
 }
 
 /** Where a successful call's result lives. */

@@ -35,6 +35,7 @@ import { openPart } from "tswren/internal";
 import * as internalApi from "tswren/internal";
 import type { PartSpec } from "tswren/internal";
 import { loadFunction } from "./function-cache.js";
+import { previewInput } from "./input-preview.js";
 import { captureLogs } from "./log-capture.js";
 import { readReduceInput } from "./reduce-input.js";
 import { storageFor } from "./storage-cache.js";
@@ -84,6 +85,16 @@ function errorInfo(err: unknown): RemoteErrorInfo {
     return { kind: "exception", name: err.name, message: err.message, stack: err.stack ?? "" };
   }
   return { kind: "exception", name: "NonErrorThrown", message: `the function threw a non-Error value: ${String(err)}` };
+}
+
+/** The error with a preview of the call's input, when the input was read. */
+function withInputPreview(error: RemoteErrorInfo, input: { item?: unknown }, isPart: boolean): RemoteErrorInfo {
+  if (!("item" in input)) return error;
+  try {
+    return { ...error, input: previewInput(input.item, isPart) };
+  } catch {
+    return error; // an input whose inspection throws (a hostile getter) is shown without preview
+  }
 }
 
 async function readInput(storage: StorageBackend, payload: InvocationPayload, call: CallSpec, signal: AbortSignal): Promise<unknown> {
@@ -160,6 +171,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
   const restoreEnv = applyEnv(payload.extraEnv);
   const logs = captureLogs(hooks.passThroughLogs ?? false);
   let outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo };
+  const input: { item?: unknown } = {};
   // Everything the call starts (timers, promises) runs in its scope: their faults stay its own.
   const scope = newCallScope({ executorId: payload.executorId, jobId: payload.jobId, callId: call.callId });
   try {
@@ -170,6 +182,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
       // A reducer waits for its map results within its timeout itself (that wait is not storage trouble).
       const reading = readInput(storage, payload, call, signal);
       const item = call.input.kind === "reduce" ? await reading : await storageStep(reading, "reading the call's input", payload, signal);
+      input.item = item;
       const ctx = callContext(payload, call, storage, abort.signal);
       stats.workerFuncStartMs = Date.now();
       const callerConfig = payload.callerConfig;
@@ -183,7 +196,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     scope.ended = true;
     outcome = { ok: true, result: await storageStep(storeResult(storage, payload, call, value), "writing the call's output", payload, signal) };
   } catch (err) {
-    outcome = { ok: false, error: errorInfo(err) };
+    outcome = { ok: false, error: withInputPreview(errorInfo(err), input, payload.inputKind === "part") };
     stats.workerFuncStartMs ??= Date.now();
     stats.workerFuncEndMs ??= stats.workerFuncStartMs;
   } finally {

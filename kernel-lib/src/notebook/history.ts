@@ -35,6 +35,11 @@ export class CellHistory {
     this.lines.push({ line, input });
   }
 
+  /** The executed cells, newest first, as error displays name them (`cell [4]`). */
+  sources(): Array<{ label: string; code: string; file: false }> {
+    return this.lines.map(({ line, input }) => ({ label: `cell [${line}]`, code: input, file: false as const })).reverse();
+  }
+
   /**
    * The `history_reply` content for a request.
    * @param request - the request's content

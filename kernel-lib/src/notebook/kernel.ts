@@ -16,6 +16,7 @@ import { ErrorCodes, TswrenError } from "../errors.js";
 import { CellExecutor, type TslabExecutor } from "./cell-executor.js";
 import { cellHelpers, closeNotebookExecutor } from "./cells.js";
 import type { DisplayWriter } from "./cell-context.js";
+import { setCellSources } from "../error-view/job-code.js";
 import { CellHistory } from "./history.js";
 import { installKernelHook } from "./kernel-hook.js";
 import { CELLS_GLOBAL } from "./magic.js";
@@ -183,6 +184,7 @@ export async function startKernel(configPath: string): Promise<void> {
   const cells = new CellExecutor(inner, { error: (message) => { console.error(message); } });
   cells.contexts.routeTslabDisplays(tslab.jupyter);
   const history = new CellHistory();
+  setCellSources(() => history.sources());
   const Handler = handlerClass(tslab.jupyter.JupyterHandlerImpl, cells, history);
   const Server = serverClass(tslab.jupyter.ZmqServer, cells, history);
   const server = new Server(new Handler(cells, false), configPath);
