@@ -58,7 +58,7 @@ export default tseslint.config(
     ignores: ["kernel-lib/src/errors.ts"],
     rules: {
       "no-restricted-syntax": ["error",
-        { selector: "NewExpression[callee.name=/^(Error|TypeError|RangeError)$/]", message: "throw a coded TswrenError (kernel-lib/src/errors.ts), or use asError() to wrap an unknown value" },
+        { selector: "NewExpression[callee.name=/^(Error|TypeError|RangeError)$/][arguments.length>0]", message: "throw a coded TswrenError (kernel-lib/src/errors.ts), or use asError() to wrap an unknown value" },
         { selector: "CallExpression[callee.name=/^(Error|TypeError|RangeError)$/]", message: "throw a coded TswrenError (kernel-lib/src/errors.ts)" },
       ],
     },

@@ -15,7 +15,7 @@ import { checkCallTimeout, isArgumentList, validateCallOptions, type CallOptions
 import { reduceCalls } from "./job/reduce.js";
 import { checkItemArguments } from "./job/params.js";
 import { prepareInputs } from "./job/prepare.js";
-import { serializeValue } from "./serialize.js";
+export { assertSerializable } from "./serialize.js";
 import { executorSources, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
 import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOptions } from "./results.js";
 import { Storage } from "./storage/storage.js";
@@ -392,10 +392,5 @@ export class FunctionExecutor {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Check that `value` can be sent, for callers that build inputs themselves. */
-export function assertSerializable(value: unknown, path = "input"): void {
-  serializeValue(value, path);
 }
 

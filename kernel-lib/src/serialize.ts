@@ -91,3 +91,8 @@ function isPlainObject(value: object): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === null || proto === Object.prototype || Object.getPrototypeOf(proto) === null;
 }
+
+/** Check that `value` can be sent, for callers that build inputs themselves. */
+export function assertSerializable(value: unknown, path = "input"): void {
+  serializeValue(value, path);
+}

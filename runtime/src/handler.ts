@@ -204,7 +204,21 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     clearTimeout(timer);
     restoreEnv();
   }
-  const status: CallStatus = {
+  const status = callStatus(payload, call, outcome, stats, { logs: logs.stop(), workerId: hooks.workerId });
+  stats.workerEndMs = Date.now();
+  setDurations(stats);
+  return { status, storage };
+}
+
+/** The status of a call that ended with `outcome`. */
+function callStatus(
+  payload: InvocationPayload,
+  call: CallSpec,
+  outcome: { ok: true; result: ResultRef } | { ok: false; error: RemoteErrorInfo },
+  stats: CallStats,
+  worker: { logs: CallStatus["logs"]; workerId: string },
+): CallStatus {
+  return {
     protocolVersion: PROTOCOL_VERSION,
     executorId: payload.executorId,
     jobId: payload.jobId,
@@ -212,14 +226,11 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
     attempt: call.attempt,
     ...outcome,
     stats,
-    logs: logs.stop(),
-    workerId: hooks.workerId,
+    logs: worker.logs,
+    workerId: worker.workerId,
     runtime: { tswrenVersion: TSWREN_VERSION, nodeVersion: process.version },
     ...(payload.jobNonce !== undefined ? { jobNonce: payload.jobNonce } : {}),
   };
-  stats.workerEndMs = Date.now();
-  setDurations(stats);
-  return { status, storage };
 }
 
 /**
