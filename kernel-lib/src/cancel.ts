@@ -6,7 +6,7 @@
  * can (local workers), ends their futures as `cancelled` (`TSWREN_CANCELLED`) and rejects the
  * awaiting promise at once.
  */
-import { ErrorCodes, TswrenError } from "./errors.js";
+import { asError, ErrorCodes, TswrenError } from "./errors.js";
 import type { ResponseFuture } from "./future.js";
 import { kernelHook } from "./notebook/kernel-hook.js";
 
@@ -83,7 +83,7 @@ export function cancellableSubmission(
       },
       (err: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
+        reject(asError(err));
       },
     );
   });

@@ -8,6 +8,7 @@
  * not ended are cancelled and the loop throws `TSWREN_CANCELLED`.
  */
 import { cancelledError } from "./cancel.js";
+import { asError } from "./errors.js";
 import type { ResponseFuture } from "./future.js";
 import { progressFor } from "./progress/progress.js";
 
@@ -57,7 +58,7 @@ async function settledEntry<R>(futures: readonly ResponseFuture<R>[], index: num
   try {
     return { index, future, ok: true, value: await future.result() };
   } catch (err) {
-    return { index, future, ok: false, error: err instanceof Error ? err : new Error(String(err)) };
+    return { index, future, ok: false, error: asError(err) };
   }
 }
 

@@ -4,6 +4,7 @@
  * `tswren/internal`), users never see it (not a property, not in completions or `console.dir`).
  */
 import type { ExecutorCore } from "./executor-core.js";
+import { ErrorCodes, TswrenError } from "./errors.js";
 
 const engines = new WeakMap<object, ExecutorCore>();
 
@@ -14,10 +15,10 @@ export function registerEngine(executor: object, core: ExecutorCore): void {
 
 /**
  * The internal engine of an executor (tests, benchmarks, diagnostics).
- * @throws TypeError when `executor` is not a `FunctionExecutor` of this copy of tswren
+ * @throws TswrenError `TSWREN_BAD_INPUT` when `executor` is not a `FunctionExecutor` of this copy of tswren
  */
 export function engineOf(executor: object): ExecutorCore {
   const core = engines.get(executor);
-  if (core === undefined) throw new TypeError("engineOf: not a FunctionExecutor of this copy of tswren");
+  if (core === undefined) throw new TswrenError(ErrorCodes.BAD_INPUT, "engineOf: not a FunctionExecutor of this copy of tswren");
   return core;
 }

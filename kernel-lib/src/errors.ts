@@ -151,6 +151,16 @@ export class RemoteFunctionError extends TswrenError {
   }
 }
 
+/**
+ * `value` itself when it is an `Error`, else an `Error` whose message is `String(value)`: for
+ * passing on what a promise rejected with or a callback reported, which may be anything.
+ * @param value - a caught or reported failure
+ * @returns an `Error` to reject or destroy with
+ */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}
+
 /** True when `err` is a {@link TswrenError} with the given code. */
 export function hasCode(err: unknown, code: ErrorCode): boolean {
   return err instanceof TswrenError && err.code === code;

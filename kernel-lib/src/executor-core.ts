@@ -15,8 +15,7 @@ import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { CapturedFunction } from "./job/capture/index.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
-import { PROTOCOL_VERSION, failedStatus } from "./protocol.js";
-import type { CallSpec, CallStatus, InvocationPayload } from "./protocol.js";
+import { PROTOCOL_VERSION, failedStatus, type CallSpec, type CallStatus, type InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
 import * as keys from "./storage/keys.js";
 import { TSWREN_VERSION } from "./version.js";
@@ -24,7 +23,8 @@ import { Submissions } from "./submissions.js";
 import { shareableConfig } from "./job/call-config.js";
 import { hasFutureRefs, noteFutureOrigin } from "./job/future-refs.js";
 import { resolveReturnedFutures } from "./job/returned-futures.js";
-import { stagePayload, stillStored } from "./job/staging.js";
+import { ContentUploads } from "./job/content-uploads.js";
+import { stagePayload } from "./job/staging.js";
 import { effectiveLogLevel, Logger } from "./log.js";
 
 /** Time after a call's own timeout before a silent call counts as lost. */
@@ -79,7 +79,7 @@ export class ExecutorCore implements PollSink {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly failedCalls = new Map<ResponseFuture, ReplaySource>(); // for fx.replay
   private readonly counters: Record<JobKind, number> = { A: 0, M: 0, R: 0 };
-  private readonly uploaded = new Set<string>();
+  private readonly uploads = new ContentUploads();
   /** Jobs with calls whose final status has not arrived (what monitors watch). */
   private readonly activeJobs = new Set<string>();
   /** Remote-invoke payloads staged in storage, by job, until the job is submitted. */
@@ -144,18 +144,6 @@ export class ExecutorCore implements PollSink {
     }
   }
 
-  /**
-   * Upload a content-addressed object (function bundle, module) unless it is already there. One
-   * uploaded earlier is checked with a HEAD: job data deleted under a live executor (`tswren
-   * clean` from another shell, a lifecycle rule) is uploaded again instead of failing every
-   * later job with "no object".
-   */
-  private async upload(b: Backends, key: string, body: Uint8Array | string): Promise<void> {
-    if (this.uploaded.has(key) && (await stillStored(b, key))) return;
-    await b.storage.put(b.storageRef.bucket, key, body);
-    this.uploaded.add(key);
-  }
-
   /** Upload what a job needs, create its futures and invoke its calls. */
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
@@ -168,8 +156,8 @@ export class ExecutorCore implements PollSink {
     const { prefix, bucket } = b.storageRef;
     const funcKey = keys.funcKey(prefix, this.executorId, req.captured.hash);
     await Promise.all([
-      ...req.captured.modules.map((m) => this.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
-      this.upload(b, funcKey, req.captured.bundleBytes),
+      ...req.captured.modules.map((m) => this.uploads.upload(b, keys.moduleKey(prefix, this.executorId, m.hash), m.source)),
+      this.uploads.upload(b, funcKey, req.captured.bundleBytes),
     ]);
     const dataKey = req.blob === null ? null : keys.dataKey(prefix, this.executorId, jobId);
     if (req.blob !== null && dataKey !== null) await b.storage.put(bucket, dataKey, req.blob);
@@ -386,7 +374,7 @@ export class ExecutorCore implements PollSink {
     if (b === null) return 0;
     const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
     const sweep = b.storage.capabilities.prefixDelete;
-    this.uploaded.clear();
+    this.uploads.clear();
     if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
     const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
     await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));

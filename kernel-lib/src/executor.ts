@@ -3,12 +3,12 @@
  * captured names) before anything is uploaded or invoked, then delegates to {@link ExecutorCore}.
  */
 import { loadConfig, type TswrenConfig } from "./config/index.js";
-import { ErrorCodes, TswrenError } from "./errors.js";
+import { asError, ErrorCodes, TswrenError } from "./errors.js";
 import { ExecutorCore } from "./executor-core.js";
 import { ResponseFuture } from "./future.js";
 import { newExecutorId, type JobKind } from "./ids.js";
 import { captureFunction } from "./job/capture/index.js";
-import { isObjectsInput, type ObjectsInput } from "./data/objects.js";
+import { isObjectsInput } from "./data/objects.js";
 import type { PartSpec } from "./data/partitioner.js";
 import { resolveItems, type Iterdata } from "./job/items.js";
 import { checkCallTimeout, isArgumentList, validateCallOptions, type CallOptions, type MapReduceOptions } from "./job/options.js";
@@ -22,7 +22,7 @@ import { Storage } from "./storage/storage.js";
 import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
 import { registerEngine } from "./engine.js";
 import { callConfig } from "./job/call-config.js";
-import type { CallContext } from "./context.js";
+import type { Items, Lenient, MapReduceFutures, UserFunction } from "./executor-types.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
 import { nameJob } from "./progress/job-names.js";
@@ -33,22 +33,7 @@ import { replayCall, replayRefused } from "./replay.js";
 import { costOf, type CostPrices, type CostReport } from "./cost.js";
 import { computeSection } from "./config/sections.js";
 
-/** A function tswren can run: it gets the item and the call's context. */
-export type UserFunction<T, R> = (item: T, ctx: CallContext) => R | Promise<R>;
-
-declare const reducedValue: unique symbol;
-
-/**
- * The futures `mapReduce` returns (map calls, then reducers): `getResult(futures)` gives the
- * reducer's value `V` (with `reducerOnePerObject`, the list of the reducers' values).
- */
-export type MapReduceFutures<V> = ResponseFuture[] & { readonly [reducedValue]: V };
-
-/** Options of `getResult` that give `null` for failed calls instead of throwing. */
-type Lenient = GetResultOptions & { throwExcept: false };
-
-/** Input items, or futures whose results become the items; `Partial` because `extraArgs` may complete them. */
-type Items<T> = Iterable<T | Partial<T> | ResponseFuture<T>> | AsyncIterable<T | Partial<T> | ResponseFuture<T>> | ObjectsInput;
+export type { MapReduceFutures, UserFunction } from "./executor-types.js";
 
 /**
  * Runs functions over inputs on the configured compute backend.
@@ -219,7 +204,7 @@ export class FunctionExecutor {
     producesOutput: boolean,
   ): Promise<{ futures: ResponseFuture[]; parts: PartSpec[] | null }> {
     if (typeof fn !== "function") throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: the first argument must be a function; got ${typeof fn}`);
-    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost" };
+    const env = { storage: async () => (await this.#core.backends()).storage, localFiles: this.#core.config.tswren.backend === "localhost", maxCalls: this.#core.config.tswren.max_calls };
     const job = await resolveItems(what, iterdata as Iterdata, opts, env);
     const appendArgs = isArgumentList(opts.extraArgs) ? { appendArgs: opts.extraArgs } : {};
     const keywords = job.inputKind === "value" ? checkItemArguments(what, fn, job.items, appendArgs.appendArgs?.length) : null;
@@ -414,6 +399,3 @@ export function assertSerializable(value: unknown, path = "input"): void {
   serializeValue(value, path);
 }
 
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}

@@ -35,7 +35,7 @@ export type {
   MonitorMessage,
 } from "./protocol.js";
 export { serializeValue, deserializeValue } from "./serialize.js";
-export { TswrenError, ErrorCodes, RemoteFunctionError } from "./errors.js";
+export { TswrenError, ErrorCodes, RemoteFunctionError, asError } from "./errors.js";
 export * as keys from "./storage/keys.js";
 export { createStorageBackend } from "./storage/registry.js";
 export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js";

@@ -100,7 +100,7 @@ export async function replayCall(src: ReplaySource, storage: StorageBackend, tim
   const fn = await loadReplayFunction(storage, base);
   const item = await readReplayInput(storage, src);
   const abort = new AbortController();
-  const timer = setTimeout(() => { abort.abort(new Error("call timed out")); }, timeoutMs);
+  const timer = setTimeout(() => { abort.abort(new TswrenError(ErrorCodes.TIMEOUT, "call timed out")); }, timeoutMs);
   timer.unref();
   const ctx: CallContext = {
     id: Number.parseInt(call.callId, 10),

@@ -166,7 +166,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
   void publishStart(payload, call, stats.workerStartMs as number); // never rejects; ordered before the end
   const storage = await storageFor(payload.storage);
   const abort = new AbortController();
-  const timer = setTimeout(() => { abort.abort(new Error("call timed out")); }, payload.timeoutMs);
+  const timer = setTimeout(() => { abort.abort(new TswrenError(ErrorCodes.TIMEOUT, "call timed out")); }, payload.timeoutMs);
   timer.unref();
   const restoreEnv = applyEnv(payload.extraEnv);
   const logs = captureLogs(hooks.passThroughLogs ?? false);

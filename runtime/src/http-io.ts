@@ -3,6 +3,7 @@
  * JSON body with a size limit, answering JSON, the listen address, and the readiness message.
  */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { ErrorCodes, TswrenError } from "tswren/internal";
 
 /** A request body that could not be read as JSON. */
 export class BodyError extends Error {
@@ -54,7 +55,7 @@ export function sendJson(res: ServerResponse, statusCode: number, body: unknown)
 /** Where a server listens: `$PORT` (default 8080) on `$TSWREN_LISTEN_HOST` (default given). */
 export function listenAddress(defaultHost: string): { host: string; port: number } {
   const port = Number.parseInt(process.env["PORT"] ?? "8080", 10);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${process.env["PORT"]}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `PORT must be a port number, got ${process.env["PORT"]}`);
   return { host: process.env["TSWREN_LISTEN_HOST"] ?? defaultHost, port };
 }
 

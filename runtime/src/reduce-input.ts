@@ -3,7 +3,7 @@
  * combines, then reads their results in map order. A map call that failed for good fails the
  * reducer with that call's error.
  */
-import { decodeStatus, deserializeValue, keys } from "tswren/internal";
+import { ErrorCodes, TswrenError, decodeStatus, deserializeValue, keys } from "tswren/internal";
 import type { CallStatus, ReduceInput, StorageBackend, StorageRef } from "tswren/internal";
 
 const FIRST_POLL_MS = 10;
@@ -38,7 +38,7 @@ async function waitForStatuses(
       if (isFinal(status, input.maxAttempts)) found.set(callId, status);
     }
     if (found.size === input.mapCallIds.length) return input.mapCallIds.map((id) => found.get(id) as CallStatus);
-    if (signal.aborted) throw new Error("reducer stopped while waiting for map results");
+    if (signal.aborted) throw new TswrenError(ErrorCodes.CANCELLED, "reducer stopped while waiting for map results");
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(MAX_POLL_MS, delay * 2);
   }
@@ -57,7 +57,7 @@ export async function readReduceInput(
     statuses.map(async (status) => {
       if (!status.ok || status.result === undefined) {
         const e = status.error;
-        throw new Error(`map call ${input.mapJobId}/${status.callId} failed, so the reducer cannot run: ${e?.name ?? "Error"}: ${e?.message ?? "unknown"}`);
+        throw new TswrenError(ErrorCodes.REMOTE_FUNCTION, `map call ${input.mapJobId}/${status.callId} failed, so the reducer cannot run: ${e?.name ?? "Error"}: ${e?.message ?? "unknown"}`);
       }
       const bytes = status.result.kind === "inline" ? status.result.bytes : await storage.get(ref.bucket, status.result.key);
       return deserializeValue(bytes);

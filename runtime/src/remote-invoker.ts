@@ -12,7 +12,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import openwhisk from "openwhisk";
-import { failedStatus, runtimeSigningKeys, signPayload } from "tswren/internal";
+import { ErrorCodes, TswrenError, failedStatus, runtimeSigningKeys, signPayload } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { persistStatus } from "./handler.js";
 import { storageFor } from "./storage-cache.js";
@@ -83,7 +83,7 @@ export function openwhiskInvoker(platform: RemoteInvokeRequest["platform"]): Inv
     ...(platform.apiKey !== undefined ? { api_key: platform.apiKey } : {}),
   });
   const [key] = runtimeSigningKeys();
-  if (key === undefined) throw new Error("the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
+  if (key === undefined) throw new TswrenError(ErrorCodes.SIGNING_KEY, "the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
   return async (params) => {
     const signed = signPayload(JSON.stringify(params), key);
     const accepted = await client.actions.invoke({ name: platform.action, namespace: platform.namespace, params: signed, blocking: false });

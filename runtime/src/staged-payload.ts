@@ -4,6 +4,7 @@
  * credentials. Shared by every runtime that runs the remote invoker (OpenWhisk action, Lambda).
  */
 import { createHash } from "node:crypto";
+import { ErrorCodes, TswrenError } from "tswren/internal";
 import type { RemoteInvokeRequest } from "tswren/internal";
 import { storageProblem } from "./request-checks.js";
 import { storageFor } from "./storage-cache.js";
@@ -42,11 +43,11 @@ export async function remoteInvokePayload(request: RemoteInvokeRequest): Promise
   const { storage: ref, key, sha256 } = request.payloadRef;
   const config = request.credentials?.storageConfig ?? ref.config;
   const problem = stagedRefProblem(request.payloadRef, config);
-  if (problem !== null) throw new Error(`refused: ${problem}`);
+  if (problem !== null) throw new TswrenError(ErrorCodes.STORAGE_NOT_ALLOWED, `refused: ${problem}`);
   const storage = await storageFor({ ...ref, config });
   const bytes = await storage.get(ref.bucket, key);
   const actual = createHash("sha256").update(bytes).digest("hex");
-  if (actual !== sha256) throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);
+  if (actual !== sha256) throw new TswrenError(ErrorCodes.BUNDLE_MISMATCH, `TSWREN_BUNDLE_MISMATCH: the staged job payload ${ref.bucket}/${key} does not match the hash in the signed request (changed in storage after the client wrote it); nothing was invoked`);
   const staged = withCredentials(JSON.parse(bytes.toString("utf8")) as Record<string, unknown>, request);
   // Staged while the job was created: the submit time comes with the request.
   return request.hostSubmitMs !== undefined ? { ...staged, hostSubmitMs: request.hostSubmitMs } : staged;

@@ -4,6 +4,7 @@
  * black-holed endpoint), the call fails within its timeout with an error that names storage,
  * instead of being killed later as a timeout of the function.
  */
+import { asError } from "tswren/internal";
 import type { InvocationPayload } from "tswren/internal";
 
 /** A storage step of a call did not finish within the call's timeout. */
@@ -29,7 +30,7 @@ export function storageStep<T>(step: Promise<T>, what: string, payload: Invocati
     signal.addEventListener("abort", onAbort, { once: true });
     step.then(
       (value) => { signal.removeEventListener("abort", onAbort); resolve(value); },
-      (err: unknown) => { signal.removeEventListener("abort", onAbort); reject(err instanceof Error ? err : new Error(String(err))); },
+      (err: unknown) => { signal.removeEventListener("abort", onAbort); reject(asError(err)); },
     );
   });
 }

@@ -130,7 +130,7 @@ export function monitorContract(name: string, fixture: () => MonitorFixture, ski
       open.push(h.monitor);
       return { h, executorId };
     };
-    const test = (key: MonitorCase, body: () => Promise<void>): void => {
+    const test: CaseFn = (key, body) => {
       const reason = skips[key];
       if (reason !== undefined) it.skip(`${MONITOR_CASES[key]} (skipped: ${reason})`, body);
       else it(MONITOR_CASES[key], body);
@@ -140,75 +140,88 @@ export function monitorContract(name: string, fixture: () => MonitorFixture, ski
       await made?.dispose();
     });
 
-    test("once", async () => {
-      const sink = new RecordingSink();
-      const { h, executorId } = await harness(sink);
-      const calls = ["00000", "00001", "00002", "00003", "00004"];
-      sink.watch("M000", calls);
-      h.monitor.start();
-      for (const callId of calls) await h.reportStart("M000", callId, 1);
-      for (const callId of calls) await h.reportStatus(statusOf(executorId, "M000", callId));
-      await Promise.all(calls.map((c) => sink.ended("M000", c)));
-      await h.monitor.stop();
-      for (const callId of calls) {
-        expect(sink.events.filter((e) => e === `status M000/${callId}/1`)).toHaveLength(1);
-        expect(sink.events.filter((e) => e === `start M000/${callId}/1`).length).toBeLessThanOrEqual(1);
-      }
-    });
+    defineReportCases(test, harness);
+    defineIgnoreAndStopCases(test, harness);
+  });
+}
 
-    test("duplicates", async () => {
-      const sink = new RecordingSink();
-      const { h, executorId } = await harness(sink);
-      sink.watch("M001", ["00000", "00001"]);
-      h.monitor.start();
-      await h.reportStatus(statusOf(executorId, "M001", "00000"));
-      await sink.ended("M001", "00000");
-      await h.reportStatus(statusOf(executorId, "M001", "00000", "another-worker"));
-      await h.reportStatus(statusOf(executorId, "M001", "00001"));
-      await sink.ended("M001", "00001");
-      await h.monitor.stop();
-      expect(sink.events.filter((e) => e === "status M001/00000/1")).toHaveLength(1);
-    });
+type CaseFn = (key: MonitorCase, body: () => Promise<void>) => void;
+/** A started-later monitor on a fresh executor id, reporting to `sink`. */
+type Harness = (sink: PollSink) => Promise<{ h: MonitorHarness; executorId: string }>;
 
-    test("lateStart", async () => {
-      const sink = new RecordingSink();
-      const { h, executorId } = await harness(sink);
-      sink.watch("M002", ["00000", "00001"]);
-      h.monitor.start();
-      await h.reportStatus(statusOf(executorId, "M002", "00000"));
-      await sink.ended("M002", "00000");
-      await h.reportStart("M002", "00000", 1);
-      await h.reportStatus(statusOf(executorId, "M002", "00001"));
-      await sink.ended("M002", "00001");
-      await h.monitor.stop();
-      const ended = sink.events.indexOf("status M002/00000/1");
-      expect(sink.events.slice(ended).filter((e) => e === "start M002/00000/1")).toEqual([]);
-    });
+/** Cases: every call reported exactly once, and duplicates ignored. */
+function defineReportCases(test: CaseFn, harness: Harness): void {
+  test("once", async () => {
+    const sink = new RecordingSink();
+    const { h, executorId } = await harness(sink);
+    const calls = ["00000", "00001", "00002", "00003", "00004"];
+    sink.watch("M000", calls);
+    h.monitor.start();
+    for (const callId of calls) await h.reportStart("M000", callId, 1);
+    for (const callId of calls) await h.reportStatus(statusOf(executorId, "M000", callId));
+    await Promise.all(calls.map((c) => sink.ended("M000", c)));
+    await h.monitor.stop();
+    for (const callId of calls) {
+      expect(sink.events.filter((e) => e === `status M000/${callId}/1`)).toHaveLength(1);
+      expect(sink.events.filter((e) => e === `start M000/${callId}/1`).length).toBeLessThanOrEqual(1);
+    }
+  });
 
-    test("otherExecutor", async () => {
-      const sink = new RecordingSink();
-      const { h, executorId } = await harness(sink);
-      sink.watch("M003", ["00000"]);
-      h.monitor.start();
-      await h.reportStatus(statusOf(`${executorId}-other`, "M003", "00000"));
-      await h.reportStatus(statusOf(executorId, "M003", "00000"));
-      await sink.ended("M003", "00000");
-      await h.monitor.stop();
-      expect(sink.events).toEqual(["status M003/00000/1"]);
-    });
+  test("duplicates", async () => {
+    const sink = new RecordingSink();
+    const { h, executorId } = await harness(sink);
+    sink.watch("M001", ["00000", "00001"]);
+    h.monitor.start();
+    await h.reportStatus(statusOf(executorId, "M001", "00000"));
+    await sink.ended("M001", "00000");
+    await h.reportStatus(statusOf(executorId, "M001", "00000", "another-worker"));
+    await h.reportStatus(statusOf(executorId, "M001", "00001"));
+    await sink.ended("M001", "00001");
+    await h.monitor.stop();
+    expect(sink.events.filter((e) => e === "status M001/00000/1")).toHaveLength(1);
+  });
+}
 
-    test("stop", async () => {
-      const sink = new RecordingSink();
-      const before = handles();
-      const { h, executorId } = await harness(sink);
-      sink.watch("M004", ["00000", "00001"]);
-      h.monitor.start();
-      h.monitor.nudge?.();
-      await h.reportStatus(statusOf(executorId, "M004", "00000"));
-      await sink.ended("M004", "00000");
-      await h.monitor.stop();
-      await until(() => noMoreHandlesThan(before), `the monitor did not release its timers and sockets (before: [${before}], now: [${handles()}])`);
-      expect(h.listeners?.() ?? 0).toBe(0);
-    });
+/** Cases: late starts and other executors' calls ignored; stop() releases everything. */
+function defineIgnoreAndStopCases(test: CaseFn, harness: Harness): void {
+  test("lateStart", async () => {
+    const sink = new RecordingSink();
+    const { h, executorId } = await harness(sink);
+    sink.watch("M002", ["00000", "00001"]);
+    h.monitor.start();
+    await h.reportStatus(statusOf(executorId, "M002", "00000"));
+    await sink.ended("M002", "00000");
+    await h.reportStart("M002", "00000", 1);
+    await h.reportStatus(statusOf(executorId, "M002", "00001"));
+    await sink.ended("M002", "00001");
+    await h.monitor.stop();
+    const ended = sink.events.indexOf("status M002/00000/1");
+    expect(sink.events.slice(ended).filter((e) => e === "start M002/00000/1")).toEqual([]);
+  });
+
+  test("otherExecutor", async () => {
+    const sink = new RecordingSink();
+    const { h, executorId } = await harness(sink);
+    sink.watch("M003", ["00000"]);
+    h.monitor.start();
+    await h.reportStatus(statusOf(`${executorId}-other`, "M003", "00000"));
+    await h.reportStatus(statusOf(executorId, "M003", "00000"));
+    await sink.ended("M003", "00000");
+    await h.monitor.stop();
+    expect(sink.events).toEqual(["status M003/00000/1"]);
+  });
+
+  test("stop", async () => {
+    const sink = new RecordingSink();
+    const before = handles();
+    const { h, executorId } = await harness(sink);
+    sink.watch("M004", ["00000", "00001"]);
+    h.monitor.start();
+    h.monitor.nudge?.();
+    await h.reportStatus(statusOf(executorId, "M004", "00000"));
+    await sink.ended("M004", "00000");
+    await h.monitor.stop();
+    await until(() => noMoreHandlesThan(before), `the monitor did not release its timers and sockets (before: [${before}], now: [${handles()}])`);
+    expect(h.listeners?.() ?? 0).toBe(0);
   });
 }

@@ -138,22 +138,20 @@ async function writeConnectionFile(dir: string): Promise<{ file: string; key: st
   return { file, key, ports };
 }
 
-/**
- * Start a kernel process and connect to it; resolves once it answered `kernel_info_request`
- * and IOPub delivers its messages.
- * @throws Error with the kernel's output when it does not come up
- */
-export async function startKernel(options: StartKernelOptions = {}): Promise<KernelClient> {
-  const dir = mkdtempSync(join(tmpdir(), "tswren-kernel-"));
-  const { file, key, ports } = await writeConnectionFile(dir);
-  const argv = (options.argv ?? kernelSpec().argv).map((a) => a.replace("{connection_file}", file));
+type Inboxes = { shell: Inbox; control: Inbox; iopub: Inbox };
+
+/** The kernel's process, with its output collected. */
+function spawnKernel(argv: string[], options: StartKernelOptions): { child: ChildProcess & { stdout: NonNullable<ChildProcess["stdout"]> }; exited: Promise<void>; output: () => string } {
   const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd ?? process.cwd(), env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached === true });
   let output = "";
   child.stdout.on("data", (d: Buffer) => { output += d.toString(); });
   child.stderr.on("data", (d: Buffer) => { output += d.toString(); });
   const exited = new Promise<void>((resolve) => { child.once("exit", () => { resolve(); }); });
+  return { child, exited, output: () => output };
+}
 
-  const session = randomUUID();
+/** Shell, control and IOPub sockets connected to the kernel's ports, each feeding its inbox. */
+function connectChannels(ports: Record<string, number>, key: string): { shell: zmq.Dealer; control: zmq.Dealer; iopub: zmq.Subscriber; inboxes: Inboxes } {
   const shell = new zmq.Dealer();
   const control = new zmq.Dealer();
   const iopub = new zmq.Subscriber();
@@ -166,8 +164,40 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
   void receiveLoop(shell, key, inboxes.shell);
   void receiveLoop(control, key, inboxes.control);
   void receiveLoop(iopub, key, inboxes.iopub);
+  return { shell, control, iopub, inboxes };
+}
+
+/** `startExecute` of a client: sends an execute_request and collects its reply and IOPub output. */
+function executor(send: (channel: "shell", msgType: string, content: Record<string, unknown>) => string, inboxes: Inboxes): (code: string) => RunningExecute {
+  return (code) => {
+    const msgId = send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    const ofRequest = (m: JupyterMessage): boolean => m.parent_header.msg_id === msgId;
+    const done = Promise.all([
+      inboxes.shell.wait(ofRequest),
+      inboxes.iopub.wait((m) => ofRequest(m) && m.header.msg_type === "status" && m.content["execution_state"] === "idle"),
+    ]).then(([reply]) => {
+      const iopubMessages = inboxes.iopub.messages.filter(ofRequest);
+      const stream = (name: string): string => iopubMessages.filter((m) => m.header.msg_type === "stream" && m.content["name"] === name).map((m) => String(m.content["text"])).join("");
+      return { reply, iopub: iopubMessages, stdout: stream("stdout"), stderr: stream("stderr") };
+    });
+    return { msgId, done };
+  };
+}
+
+/**
+ * Start a kernel process and connect to it; resolves once it answered `kernel_info_request`
+ * and IOPub delivers its messages.
+ * @throws Error with the kernel's output when it does not come up
+ */
+export async function startKernel(options: StartKernelOptions = {}): Promise<KernelClient> {
+  const dir = mkdtempSync(join(tmpdir(), "tswren-kernel-"));
+  const { file, key, ports } = await writeConnectionFile(dir);
+  const argv = (options.argv ?? kernelSpec().argv).map((a) => a.replace("{connection_file}", file));
+  const { child, exited, output } = spawnKernel(argv, options);
+  const session = randomUUID();
+  const { shell, control, iopub, inboxes } = connectChannels(ports, key);
   void exited.then(() => {
-    const err = new Error(`the kernel process exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}); its output:\n${output}`);
+    const err = new Error(`the kernel process exited (code ${String(child.exitCode)}, signal ${String(child.signalCode)}); its output:\n${output()}`);
     for (const inbox of Object.values(inboxes)) inbox.fail(err);
   });
 
@@ -181,19 +211,7 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
     const id = send(channel, msgType, content);
     return inboxes[channel].wait((m) => m.parent_header.msg_id === id);
   };
-  const startExecute = (code: string): RunningExecute => {
-    const msgId = send("shell", "execute_request", { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-    const ofRequest = (m: JupyterMessage): boolean => m.parent_header.msg_id === msgId;
-    const done = Promise.all([
-      inboxes.shell.wait(ofRequest),
-      inboxes.iopub.wait((m) => ofRequest(m) && m.header.msg_type === "status" && m.content["execution_state"] === "idle"),
-    ]).then(([reply]) => {
-      const iopubMessages = inboxes.iopub.messages.filter(ofRequest);
-      const stream = (name: string): string => iopubMessages.filter((m) => m.header.msg_type === "stream" && m.content["name"] === name).map((m) => String(m.content["text"])).join("");
-      return { reply, iopub: iopubMessages, stdout: stream("stdout"), stderr: stream("stderr") };
-    });
-    return { msgId, done };
-  };
+  const startExecute = executor(send, inboxes);
 
   let closed = false;
   const shutdown = async (): Promise<void> => {
@@ -218,7 +236,7 @@ export async function startKernel(options: StartKernelOptions = {}): Promise<Ker
     request,
     waitForIopub: (match) => inboxes.iopub.wait(match),
     iopubMessages: () => [...inboxes.iopub.messages],
-    output: () => output,
+    output,
     shutdown,
   };
   try {

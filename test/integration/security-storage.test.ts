@@ -105,3 +105,19 @@ describe("executor ids", () => {
     expect(fx.executorId).toMatch(/^[0-9a-f]{16}-\d+$/);
   });
 });
+
+describe("bad input is bounded", () => {
+  it("an endless iterdata generator stops at tswren.max_calls with TSWREN_TOO_MANY_CALLS, and nothing is written", async () => {
+    const storageRoot = path.join(root, "endless");
+    const fx = testExecutor(storageRoot, { config: { tswren: { max_calls: 50 } } });
+    made.push(fx);
+    function* endless(): Generator<number> {
+      for (let i = 0; ; i++) yield i;
+    }
+    const err = await caught(fx.map((x: number) => x, endless()));
+    expect(err.code).toBe(ErrorCodes.TOO_MANY_CALLS);
+    expect(err.message).toContain("tswren.max_calls");
+    const store = new LocalhostStorage({ storage_root: storageRoot });
+    expect((await store.bucketExists("tswren-data")) ? await store.list("tswren-data", "") : []).toEqual([]);
+  });
+});

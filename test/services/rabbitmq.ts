@@ -71,6 +71,21 @@ async function distinctPorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
+/** Resolves once the node answers `await_startup`; rejects when it exits or takes too long. */
+async function awaitStartup(child: ChildProcess, ctl: (...args: string[]) => Promise<string>, output: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the rabbitmq node exited during startup; its output ends with:\n${output()}`);
+    try {
+      await ctl("await_startup", "--timeout", "30");
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`rabbitmq did not start within ${READY_TIMEOUT_MS / 1000} s: ${String(err)}\n${output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /**
  * Install RabbitMQ if needed and start a fresh broker with its own user and vhost.
  * Rejects with the node's output when it does not come up within 90 s.
@@ -104,17 +119,7 @@ export async function startRabbitmq(options: RabbitmqOptions = {}): Promise<Rabb
   const ctl = (...args: string[]): Promise<string> => run(["ctl", dir, ...args]);
 
   try {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the rabbitmq node exited during startup; its output ends with:\n${output}`);
-      try {
-        await ctl("await_startup", "--timeout", "30");
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`rabbitmq did not start within ${READY_TIMEOUT_MS / 1000} s: ${String(err)}\n${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
+    await awaitStartup(child, ctl, () => output);
     const user = `tswren${randomBytes(6).toString("hex")}`;
     const password = randomBytes(18).toString("hex");
     const vhost = `tswren-${randomBytes(6).toString("hex")}`;

@@ -58,6 +58,7 @@ describe("sources", () => {
       data_cleaner: true,
       monitoring: "auto",
       retries: 0,
+      max_calls: 1_000_000,
       retry_sleeps: [1, 5],
       log_level: "warn",
       execution_timeout: 1800,

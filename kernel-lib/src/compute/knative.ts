@@ -278,7 +278,7 @@ export class KnativeCompute implements ComputeBackend {
         else connected();
       });
       req.on("timeout", () => {
-        const error = new Error(`no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`);
+        const error = new TswrenError(ErrorCodes.COMPUTE_UNREACHABLE, `no answer within ${Math.round((this.timeoutMs + 30_000) / 1000)} s`);
         error.name = NO_ANSWER;
         req.destroy(error);
       });

@@ -151,6 +151,10 @@ export const CONFIG_SCHEMA = {
         type: "int", min: 0, default: 0,
         description: "Extra attempts of a failed call.",
       },
+      max_calls: {
+        type: "int", min: 1, default: 1_000_000,
+        description: "Most calls one job may have: an input generator that yields more stops there with TSWREN_TOO_MANY_CALLS, before anything is invoked.",
+      },
       retry_sleeps: {
         type: "number_list", unit: "s", min: 0, default: [1, 5],
         description: "Pause before each retry; the last one repeats.",

@@ -13,6 +13,7 @@
  */
 import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import { asError } from "../errors.js";
 
 /** Opens the inclusive byte range `[start, endInclusive]` of an object as a byte stream. */
 export type RangeOpener = (start: number, endInclusive: number) => Promise<AsyncIterable<Uint8Array> | Iterable<Uint8Array>>;
@@ -102,6 +103,18 @@ export async function* readLineAligned(open: RangeOpener, size: number, start: n
   }
 }
 
+/** A byte stream that calls `read` when it wants data and `release` when it is destroyed. */
+function pullStream(read: () => void, release: () => void): Readable {
+  return new Readable({
+    highWaterMark: 1 << 20,
+    read,
+    destroy(err, callback) {
+      release();
+      callback(err);
+    },
+  });
+}
+
 /**
  * The same bytes as {@link readLineAligned}, as a byte stream fed straight from the ranged reads'
  * streams (no promise per chunk: data jobs stream gigabytes through here).
@@ -113,17 +126,13 @@ export function lineAlignedStream(open: RangeOpener, size: number, start: number
   let step = CONTINUE_BYTES;
   let source: Readable | undefined;
   let opening = false;
-  const out = new Readable({
-    highWaterMark: 1 << 20,
-    read() {
+  const out = pullStream(
+    () => {
       if (source !== undefined) source.resume();
       else if (!opening) next();
     },
-    destroy(err, callback) {
-      source?.destroy();
-      callback(err);
-    },
-  });
+    () => source?.destroy(),
+  );
   const next = (): void => {
     if (start >= end || start >= size || window.done || pos >= size) {
       out.push(null);
@@ -162,7 +171,7 @@ export function lineAlignedStream(open: RangeOpener, size: number, start: number
       });
     }, (err: unknown) => {
       opening = false;
-      out.destroy(err instanceof Error ? err : new Error(String(err)));
+      out.destroy(asError(err));
     });
   };
   return out;

@@ -22,7 +22,7 @@ export class ObjectsInput {
 
   /** @internal use {@link objects} */
   constructor(token: symbol, sources: readonly DataSource[]) {
-    if (token !== CREATE) throw new TypeError("use objects(source) to create an ObjectsInput");
+    if (token !== CREATE) throw new TswrenError(ErrorCodes.BAD_INPUT, "use objects(source) to create an ObjectsInput");
     this.sources = Object.freeze([...sources]);
   }
 

@@ -134,7 +134,8 @@ export function provideRuntimeModule(specifier: string, exports: unknown): void 
 function requireBuiltin(specifier: string): unknown {
   if (runtimeModules.has(specifier)) return runtimeModules.get(specifier);
   if (!isBuiltin(specifier)) {
-    throw new Error(
+    throw new TswrenError(
+      ErrorCodes.MODULE_BUNDLE,
       `Cannot find module '${specifier}': it was not captured with the function. tswren bundles packages ` +
         `that are imported at the top level or required with a string literal; import it that way.`,
     );

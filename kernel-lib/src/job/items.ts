@@ -18,6 +18,8 @@ export interface ItemsEnv {
   storage: () => Promise<StorageBackend>;
   /** True on the localhost backend, where local paths are allowed as data. */
   localFiles: boolean;
+  /** `tswren.max_calls`: items beyond it are TSWREN_TOO_MANY_CALLS (default 1,000,000). */
+  maxCalls?: number;
 }
 
 /** Iterdata accepted by map: values, futures of earlier calls, or `objects(...)`. */
@@ -43,10 +45,10 @@ export async function resolveItems(what: string, iterdata: Iterdata, opts: CallO
   if (chunked) {
     throw new TswrenError(ErrorCodes.BAD_OPTION, `${what}: chunkSize, chunkNumber and lineAligned apply only to objects(...) input, e.g. fx.map(fn, objects("s3://bucket/prefix/"), { chunkSize: 64 << 20 })`);
   }
-  return { inputKind: "value", items: mergeExtraArgs(what, await materialize(what, iterdata), opts.extraArgs) };
+  return { inputKind: "value", items: mergeExtraArgs(what, await materialize(what, iterdata, env.maxCalls ?? 1_000_000), opts.extraArgs) };
 }
 
-async function materialize(what: string, iterdata: Iterable<unknown> | AsyncIterable<unknown>): Promise<unknown[]> {
+async function materialize(what: string, iterdata: Iterable<unknown> | AsyncIterable<unknown>, maxCalls: number): Promise<unknown[]> {
   if (iterdata === null || iterdata === undefined || (typeof iterdata !== "object" && typeof iterdata !== "string")) {
     throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata must be an array or iterable of items; got ${iterdata === null ? "null" : typeof iterdata}`);
   }
@@ -56,6 +58,11 @@ async function materialize(what: string, iterdata: Iterable<unknown> | AsyncIter
   const isIterable = Symbol.iterator in iterdata || Symbol.asyncIterator in iterdata;
   if (!isIterable) throw new TswrenError(ErrorCodes.BAD_INPUT, `${what}: iterdata must be an array or iterable of items; got a non-iterable object`);
   const items: unknown[] = [];
-  for await (const item of iterdata) items.push(item instanceof ResponseFuture ? await item.result() : item);
+  for await (const item of iterdata) {
+    if (items.length >= maxCalls) {
+      throw new TswrenError(ErrorCodes.TOO_MANY_CALLS, `${what}: iterdata yielded more than ${maxCalls} items (tswren.max_calls); pass fewer items or raise tswren.max_calls`);
+    }
+    items.push(item instanceof ResponseFuture ? await item.result() : item);
+  }
   return items;
 }

@@ -3,6 +3,7 @@
  * ZeroMQ sockets. Used by the kernel for the requests it answers itself and by clients (tests).
  */
 import { createHmac, randomUUID } from "node:crypto";
+import { ErrorCodes, TswrenError } from "../errors.js";
 
 /** Protocol version tswren speaks. */
 export const PROTOCOL_VERSION = "5.3";
@@ -50,14 +51,14 @@ export function encodeMessage(key: string, msg: Omit<JupyterMessage, "identities
 
 /**
  * Decode and verify received frames.
- * @throws Error when the delimiter is missing or the signature does not match
+ * @throws TswrenError `TSWREN_PROTOCOL` when the delimiter is missing or the signature does not match
  */
 export function decodeMessage(key: string, frames: readonly Buffer[]): JupyterMessage {
   const at = frames.findIndex((f) => f.toString() === DELIMITER);
-  if (at < 0 || frames.length < at + 6) throw new Error("not a Jupyter message: missing <IDS|MSG> delimiter or parts");
+  if (at < 0 || frames.length < at + 6) throw new TswrenError(ErrorCodes.PROTOCOL, "not a Jupyter message: missing <IDS|MSG> delimiter or parts");
   const parts = frames.slice(at + 2, at + 6).map((f) => f.toString("utf8"));
   const signature = (frames[at + 1]).toString();
-  if (signature !== sign(key, parts)) throw new Error("Jupyter message with a bad HMAC signature");
+  if (signature !== sign(key, parts)) throw new TswrenError(ErrorCodes.PROTOCOL, "Jupyter message with a bad HMAC signature");
   const [header, parent, metadata, content] = parts.map((p) => JSON.parse(p) as unknown);
   return {
     identities: frames.slice(0, at),

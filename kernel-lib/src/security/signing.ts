@@ -16,6 +16,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { inspect } from "node:util";
+import { ErrorCodes, TswrenError } from "../errors.js";
 
 /** Version marker of the envelope (the `tswrenSigned` field). */
 export const SIGNATURE_VERSION = 1;
@@ -43,11 +44,11 @@ export class SigningKey {
   /**
    * @param text - the key as configured
    * @param origin - where it came from (named in the error)
-   * @throws Error when the key is shorter than {@link MIN_KEY_LENGTH}
+   * @throws TswrenError `TSWREN_SIGNING_KEY` when the key is shorter than {@link MIN_KEY_LENGTH}
    */
   constructor(text: string, origin: string) {
     if (text.length < MIN_KEY_LENGTH) {
-      throw new Error(`the signing key from ${origin} is too short (${text.length} characters, at least ${MIN_KEY_LENGTH}); generate one with \`tswren runtime deploy\` or \`openssl rand -base64 32\``);
+      throw new TswrenError(ErrorCodes.SIGNING_KEY, `the signing key from ${origin} is too short (${text.length} characters, at least ${MIN_KEY_LENGTH}); generate one with \`tswren runtime deploy\` or \`openssl rand -base64 32\``);
     }
     this.#secret = Buffer.from(text, "utf8");
     this.id = createHash("sha256").update(this.#secret).digest("hex").slice(0, 16);

@@ -244,17 +244,15 @@ export class LocalhostStorage implements StorageBackend {
 
   async head(bucket: string, key: string): Promise<ObjectInfo> {
     const file = this.filePath(bucket, key);
-    try {
-      const st = await fs.stat(file);
-      if (!st.isFile()) throw Object.assign(new Error("not a file"), { code: "ENOENT" });
-      return { key, size: st.size, lastModifiedMs: st.mtimeMs };
-    } catch (err) {
-      if (isNotFound(err)) {
-        await this.requireBucket(bucket);
-        throw this.noSuchKey(bucket, key, err);
-      }
-      throw err;
-    }
+    let cause: unknown = "not a file";
+    const st = await fs.stat(file).catch((err: unknown) => {
+      if (!isNotFound(err)) throw err;
+      cause = err;
+      return undefined;
+    });
+    if (st?.isFile() === true) return { key, size: st.size, lastModifiedMs: st.mtimeMs };
+    await this.requireBucket(bucket);
+    throw this.noSuchKey(bucket, key, cause);
   }
 
   async list(bucket: string, prefix: string): Promise<ObjectInfo[]> {

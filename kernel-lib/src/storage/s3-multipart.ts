@@ -9,6 +9,7 @@ import {
   AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand,
   UploadPartCommand, type CompletedPart, type S3Client,
 } from "@aws-sdk/client-s3";
+import { ErrorCodes, TswrenError } from "../errors.js";
 
 /** Size of each part but the last (S3's minimum part size is 5 MiB). */
 export const PART_BYTES = 8 * 1024 * 1024;
@@ -52,7 +53,7 @@ export async function putStream(client: S3Client, bucket: string, key: string, s
   }
   const created = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
   const uploadId = created.UploadId;
-  if (uploadId === undefined) throw new Error("the store started a multipart upload without an UploadId");
+  if (uploadId === undefined) throw new TswrenError(ErrorCodes.STORAGE, "the store started a multipart upload without an UploadId");
   try {
     const completed = await uploadParts(client, { bucket, key, uploadId }, firstPart, source);
     await client.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: completed } }));

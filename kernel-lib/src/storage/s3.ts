@@ -227,7 +227,7 @@ export class S3Storage implements StorageBackend {
     } catch (err) {
       // HEAD answers carry no error body: a 404 may mean a missing key or a missing bucket.
       if (httpStatus(err) === 404 && !(await this.bucketExists(bucket))) {
-        throw this.fail(Object.assign(new Error("no such bucket"), { name: "NoSuchBucket" }), "head", bucket, key);
+        throw this.fail({ name: "NoSuchBucket", message: "no such bucket" }, "head", bucket, key);
       }
       throw this.fail(err, "head", bucket, key);
     }
@@ -291,7 +291,7 @@ export class S3Storage implements StorageBackend {
     }
     const first = errors[0];
     if (first !== undefined) {
-      const failure = Object.assign(new Error(first.Message ?? ""), { name: first.Code ?? "DeleteError" });
+      const failure = { name: first.Code ?? "DeleteError", message: first.Message ?? "" };
       throw new TswrenError(
         this.fail(failure, "deleteMany", bucket, first.Key).code,
         `deleteMany in bucket ${JSON.stringify(bucket)} (${this.options.section} storage at ${this.endpointText}): ${errors.length} of ${keys.length} keys were not deleted, first ${JSON.stringify(first.Key)}: ${first.Code ?? "error"} ${first.Message ?? ""}`.trim(),

@@ -15,6 +15,7 @@ import { Agent, request } from "node:http";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { ErrorCodes, TswrenError } from "tswren/errors";
 
 /** The `context` object a Lambda handler receives (the fields tswren's handler uses, and more). */
 export interface LambdaContext {
@@ -71,14 +72,14 @@ async function loadHandler(): Promise<LambdaHandler> {
   const spec = process.env["_HANDLER"] ?? "index.handler";
   const root = process.env["LAMBDA_TASK_ROOT"] ?? process.cwd();
   const dot = spec.lastIndexOf(".");
-  if (dot <= 0) throw new Error(`_HANDLER "${spec}" is not of the form file.export`);
+  if (dot <= 0) throw new TswrenError(ErrorCodes.RUNTIME_MISSING, `_HANDLER "${spec}" is not of the form file.export`);
   const base = path.join(root, spec.slice(0, dot));
   const file = [".mjs", ".js", ".cjs"].map((ext) => base + ext).find((f) => existsSync(f));
-  if (file === undefined) throw new Error(`Cannot find module '${spec.slice(0, dot)}' in ${root} (tried .mjs, .js, .cjs)`);
+  if (file === undefined) throw new TswrenError(ErrorCodes.RUNTIME_MISSING, `Cannot find module '${spec.slice(0, dot)}' in ${root} (tried .mjs, .js, .cjs)`);
   const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown> & { default?: Record<string, unknown> };
   const name = spec.slice(dot + 1);
   const fn = mod[name] ?? mod.default?.[name];
-  if (typeof fn !== "function") throw new Error(`${spec} is undefined or not exported`);
+  if (typeof fn !== "function") throw new TswrenError(ErrorCodes.RUNTIME_MISSING, `${spec} is undefined or not exported`);
   return fn as LambdaHandler;
 }
 
@@ -106,7 +107,7 @@ function contextOf(headers: Record<string, string | string[] | undefined>): Lamb
 async function loop(handler: LambdaHandler): Promise<never> {
   for (;;) {
     const next = await call("GET", "/invocation/next");
-    if (next.status !== 200) throw new Error(`the Runtime API answered ${next.status} to invocation/next: ${next.text.slice(0, 200)}`);
+    if (next.status !== 200) throw new TswrenError(ErrorCodes.PROTOCOL, `the Runtime API answered ${next.status} to invocation/next: ${next.text.slice(0, 200)}`);
     const context = contextOf(next.headers);
     const id = encodeURIComponent(context.awsRequestId);
     let outcome: { ok: true; body: string } | { ok: false; body: RuntimeErrorBody };

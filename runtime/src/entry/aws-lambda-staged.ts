@@ -5,7 +5,7 @@
  * allowed storage; bytes that changed after the client wrote them are refused.
  */
 import { createHash } from "node:crypto";
-import { STAGED_PAYLOAD_NAME } from "tswren/internal";
+import { ErrorCodes, STAGED_PAYLOAD_NAME, TswrenError } from "tswren/internal";
 import type { LambdaPayloadRef } from "tswren/internal";
 import { storageProblem } from "../request-checks.js";
 import { storageFor } from "../storage-cache.js";
@@ -34,11 +34,11 @@ export async function readStagedPayload(ref: LambdaPayloadRef): Promise<unknown>
   const creds = ref.credentials as LambdaPayloadRef["credentials"] | undefined;
   const config = creds?.storageConfig ?? ref.storage.config;
   const problem = refProblem(ref, config);
-  if (problem !== null) throw new Error(`tswren runtime: refused: ${problem}`);
+  if (problem !== null) throw new TswrenError(ErrorCodes.STORAGE_NOT_ALLOWED, `tswren runtime: refused: ${problem}`);
   const storage = await storageFor({ ...ref.storage, config });
   const bytes = await storage.get(ref.storage.bucket, ref.key);
   if (createHash("sha256").update(bytes).digest("hex") !== ref.sha256) {
-    throw new Error(`TSWREN_BUNDLE_MISMATCH: the staged payload ${ref.storage.bucket}/${ref.key} does not match the hash in the signed event (changed in storage after the client wrote it); nothing ran`);
+    throw new TswrenError(ErrorCodes.BUNDLE_MISMATCH, `TSWREN_BUNDLE_MISMATCH: the staged payload ${ref.storage.bucket}/${ref.key} does not match the hash in the signed event (changed in storage after the client wrote it); nothing ran`);
   }
   const staged = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
   if (creds === undefined) return staged;

@@ -21,7 +21,7 @@
  * failed status saying so (an asynchronous invocation has nobody else to tell).
  */
 import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
-import { EVENT_SIGNATURE_TTL_MS, failedStatus, isPayloadRef, runtimeSigningKeys, signPayload } from "tswren/internal";
+import { asError, ErrorCodes, EVENT_SIGNATURE_TTL_MS, failedStatus, isPayloadRef, runtimeSigningKeys, signPayload, TswrenError } from "tswren/internal";
 import type { InvocationPayload, InvocationPayloadJson, RemoteInvokeRequest } from "tswren/internal";
 import { persistStatus } from "../handler.js";
 import { checkedPayload, runtimeInfo, type RuntimeInfo } from "../invocation.js";
@@ -49,7 +49,7 @@ function isRemoteInvoke(event: unknown): event is RemoteInvokeRequest {
 
 /** The error thrown for a refused event (unsigned, forged, expired, out of scope): nothing was read or written. */
 function refusal(message: string): Error {
-  const err = new Error(message);
+  const err = new TswrenError(ErrorCodes.UNAUTHORIZED, message);
   err.name = "TswrenUnauthorized";
   return err;
 }
@@ -65,7 +65,7 @@ async function protocolFailure(event: unknown, message: string, workerId: string
       e.calls.map((call) => persistStatus(storage, payload, failedStatus(job, call, { kind: "protocol", name: "ProtocolError", message }, workerId))),
     ).catch(() => undefined);
   }
-  const err = new Error(message);
+  const err = new TswrenError(ErrorCodes.PROTOCOL, message);
   err.name = "TswrenProtocolError";
   return err;
 }
@@ -74,7 +74,7 @@ async function protocolFailure(event: unknown, message: string, workerId: string
 function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivation {
   const client = new LambdaClient({ region: platform.namespace, ...(platform.apihost !== "" ? { endpoint: platform.apihost } : {}), maxAttempts: 1 });
   const [key] = runtimeSigningKeys();
-  if (key === undefined) throw new Error("the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
+  if (key === undefined) throw new TswrenError(ErrorCodes.SIGNING_KEY, "the remote invoker has no signing key ($TSWREN_SIGNING_KEY)");
   return async (params) => {
     const signed = signPayload(JSON.stringify(params), key, { ttlMs: EVENT_SIGNATURE_TTL_MS });
     try {
@@ -82,7 +82,7 @@ function lambdaInvoker(platform: RemoteInvokeRequest["platform"]): InvokeActivat
       return out.$metadata.requestId ?? "";
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      throw Object.assign(new Error(err instanceof Error ? err.message : String(err)), status !== undefined ? { statusCode: status } : {});
+      throw Object.assign(new TswrenError(ErrorCodes.COMPUTE, asError(err).message), status !== undefined ? { statusCode: status } : {});
     }
   };
 }

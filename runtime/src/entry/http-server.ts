@@ -32,7 +32,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { hostname } from "node:os";
-import { encodeStatus } from "tswren/internal";
+import { encodeStatus, ErrorCodes, TswrenError } from "tswren/internal";
 import { BodyError, listenAddress, listenAndAnnounce, readJsonBody, sendJson } from "../http-io.js";
 import { installFaultGuard } from "../fault-guard.js";
 import { readSignedPayload, runPayload, runtimeInfo } from "../invocation.js";
@@ -61,7 +61,7 @@ class Gate {
 function concurrencyFromEnv(): number {
   const raw = process.env["TSWREN_CONCURRENCY"];
   const n = raw === undefined || raw === "" ? 1 : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`TSWREN_CONCURRENCY must be a positive integer, got ${raw}`);
+  if (!Number.isInteger(n) || n < 1) throw new TswrenError(ErrorCodes.CONFIG_BAD_VALUE, `TSWREN_CONCURRENCY must be a positive integer, got ${raw}`);
   return n;
 }
 

@@ -6,6 +6,7 @@
  */
 import { deserialize, serialize } from "node:v8";
 import type { CallStatus, InvocationPayload } from "../../protocol.js";
+import { ErrorCodes, TswrenError } from "../../errors.js";
 
 /** Messages from the client to a container's runtime. */
 export type DockerHostMessage = { type: "invoke"; payload: InvocationPayload } | { type: "shutdown" };
@@ -44,7 +45,7 @@ export class FrameReader<T> {
     const out: T[] = [];
     while (this.pending.length >= HEADER_BYTES) {
       const length = this.pending.readUInt32BE(0);
-      if (length > MAX_FRAME_BYTES) throw new Error(`bad frame length ${length}: the stream is not a tswren docker channel`);
+      if (length > MAX_FRAME_BYTES) throw new TswrenError(ErrorCodes.PROTOCOL, `bad frame length ${length}: the stream is not a tswren docker channel`);
       if (this.pending.length < HEADER_BYTES + length) break;
       out.push(deserialize(this.pending.subarray(HEADER_BYTES, HEADER_BYTES + length)) as T);
       this.pending = this.pending.subarray(HEADER_BYTES + length);

@@ -6,6 +6,8 @@
  * a clear error instead of waiting forever.
  */
 
+import { asError } from "../../errors.js";
+
 /** What to do after a failed attempt. */
 export type FailureDecision =
   /** Re-queue at the front after the shared pause; `error` is raised if patience runs out. */
@@ -174,7 +176,7 @@ export class InvokeQueue<M = undefined> {
           .then(() => entry.task.onFailure(err, entry.failures))
           .then(
             (decision) => { this.decide(entry, decision); },
-            (policyErr: unknown) => { this.decide(entry, { kind: "fail", error: policyErr instanceof Error ? policyErr : new Error(String(policyErr)) }); },
+            (policyErr: unknown) => { this.decide(entry, { kind: "fail", error: asError(policyErr) }); },
           );
       },
     );

@@ -6,6 +6,7 @@
  * pay for it.
  */
 import { Session } from "node:inspector";
+import { ErrorCodes, TswrenError } from "../../errors.js";
 
 interface RemoteObject {
   type: string;
@@ -37,7 +38,7 @@ function post(method: string, params: object): unknown {
   // An in-process session answers synchronously.
   session.post(method, params, (err, res) => { box.answer = { err, res }; });
   const answer = box.answer;
-  if (answer === undefined) throw new Error(`inspector: ${method} did not answer synchronously`);
+  if (answer === undefined) throw new TswrenError(ErrorCodes.CAPTURE_FAILED, `inspector: ${method} did not answer synchronously`);
   if (answer.err !== null) throw answer.err;
   return answer.res;
 }
@@ -52,7 +53,7 @@ function remoteOf(value: unknown): string {
   slot()[SLOT] = value;
   try {
     const { result } = post("Runtime.evaluate", { expression: `globalThis[Symbol.for("tswren.inspectSlot")]`, objectGroup: GROUP }) as { result: RemoteObject };
-    if (result.objectId === undefined) throw new Error("inspector: no object id");
+    if (result.objectId === undefined) throw new TswrenError(ErrorCodes.CAPTURE_FAILED, "inspector: no object id");
     return result.objectId;
   } finally {
     Reflect.deleteProperty(slot(), SLOT);

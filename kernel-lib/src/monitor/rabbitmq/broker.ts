@@ -93,7 +93,7 @@ export async function connectBroker(url: string, timeoutMs: number = CONNECT_TIM
   let timer: NodeJS.Timeout | undefined;
   const connecting = amqp.connect(url, { timeout: timeoutMs, keepAlive: true, noDelay: true, clientProperties: { product: "tswren" } });
   const timedOut = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`no answer within ${timeoutMs} ms`)); }, timeoutMs);
+    timer = setTimeout(() => { reject(new TswrenError(ErrorCodes.MONITOR_UNREACHABLE, `no answer within ${timeoutMs} ms`)); }, timeoutMs);
   });
   try {
     return await Promise.race([connecting, timedOut]);

@@ -10,6 +10,7 @@ import type { ChannelModel, ConfirmChannel } from "amqplib";
 import { encodeMonitorMessage } from "../../protocol.js";
 import type { AmqpTarget, CallSpec, CallStatus, InvocationPayload, MonitorMessage } from "../../protocol.js";
 import { connectBroker } from "./broker.js";
+import { ErrorCodes, TswrenError } from "../../errors.js";
 
 /** Longest wait for the broker to confirm a message. */
 const CONFIRM_TIMEOUT_MS = 5000;
@@ -36,11 +37,11 @@ class Publisher {
       const channel = await this.openChannel();
       if (channel === null) return false;
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => { reject(new Error(`no confirm within ${CONFIRM_TIMEOUT_MS} ms`)); }, CONFIRM_TIMEOUT_MS);
+        const timer = setTimeout(() => { reject(new TswrenError(ErrorCodes.MONITOR_UNREACHABLE, `no confirm within ${CONFIRM_TIMEOUT_MS} ms`)); }, CONFIRM_TIMEOUT_MS);
         channel.sendToQueue(queue, encodeMonitorMessage(message), { contentType: "application/json" }, (err: unknown) => {
           clearTimeout(timer);
           if (err === null || err === undefined) resolve();
-          else reject(err instanceof Error ? err : new Error("the broker refused the message"));
+          else reject(err instanceof Error ? err : new TswrenError(ErrorCodes.MONITOR_UNREACHABLE, "the broker refused the message"));
         });
       });
       return true;
