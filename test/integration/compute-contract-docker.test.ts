@@ -20,6 +20,11 @@ afterAll(async () => {
   await svc?.stop();
 });
 
+/** Cases that fail on docker today: each is a known gap, listed with what happens instead. */
+const KNOWN_GAPS = {
+  cancel: "KNOWN GAP: cancel() did not end the two running 30 s calls within 120 s in the one run so far (issue 15 notes, i15lint)",
+} as const;
+
 computeContract("docker", () => {
   const made: FunctionExecutor[] = [];
   return {
@@ -36,4 +41,4 @@ computeContract("docker", () => {
       await Promise.all(made.map((fx) => fx.close()));
     },
   };
-});
+}, KNOWN_GAPS);
