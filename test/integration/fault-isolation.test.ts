@@ -147,10 +147,10 @@ describe("close()", () => {
       return new Promise(() => undefined);
     }, [pidFile], { timeout: 120 });
     const [otherCall] = await other.map(waitForMarker, [release], { timeout: 120 });
-    const pid = await until(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : null));
+    const pid = await until(() => (existsSync(pidFile) ? Number(readFileSync(pidFile, "utf8")) : null), "the closing executor's call to start");
     const closedAt = Date.now();
     await closing.close();
-    await until(() => (isAlive(pid) ? null : true));
+    await until(() => (isAlive(pid) ? null : true), `close() to stop worker ${pid}`);
     const stoppedMs = Date.now() - closedAt;
     expect(otherCall?.done).toBe(false);
     writeFileSync(release, "");
@@ -172,11 +172,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Re-check `probe` every few milliseconds until it gives a value. */
-async function until<T>(probe: () => T | null): Promise<T> {
+/** Re-check `probe` every few milliseconds until it gives a value (at most 30 s, then say what was awaited). */
+async function until<T>(probe: () => T | null, what = "a condition"): Promise<T> {
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const value = probe();
     if (value !== null) return value;
+    if (Date.now() > deadline) throw new Error(`waited 30 s for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
