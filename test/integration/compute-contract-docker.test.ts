@@ -21,9 +21,7 @@ afterAll(async () => {
 });
 
 /** Cases that fail on docker today: each is a known gap, listed with what happens instead. */
-const KNOWN_GAPS = {
-  cancel: "KNOWN GAP: cancel() did not end the two running 30 s calls within 120 s in the one run so far (issue 15 notes, i15lint)",
-} as const;
+const KNOWN_GAPS = {} as const;
 
 computeContract("docker", () => {
   const made: FunctionExecutor[] = [];

@@ -141,6 +141,11 @@ export class DockerPool extends EventEmitter {
   private onMessage(c: DockerContainer, message: DockerWorkerMessage): void {
     switch (message.type) {
       case "ready":
+        // Killed while the engine was still creating it (`docker rm -f` found nothing yet): remove it now.
+        if (c.killReason !== null) {
+          c.kill(c.killReason);
+          return;
+        }
         c.ready = true;
         c.readyMs = Date.now();
         c.clearTimer();
