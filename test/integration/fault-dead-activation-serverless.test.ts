@@ -82,7 +82,7 @@ describe("openwhisk: activations created by the remote invoker", () => {
     const { apihost, apiKey, namespace } = platforms.ow;
     const ow = openwhisk({ apihost, api_key: apiKey, namespace });
     const records = await Promise.all((await ow.activations.list({ limit: 50 })).map((a) => ow.activations.get({ name: a.activationId })));
-    const fannedOut = records.flatMap((r) => (r.response.result as { remoteInvoke?: { activationIds?: string[] } }).remoteInvoke?.activationIds ?? []);
+    const fannedOut = records.flatMap((r) => (r.response?.result as { remoteInvoke?: { activationIds?: string[] } } | undefined)?.remoteInvoke?.activationIds ?? []);
     expect(fannedOut).toContain(crashed);
   }, 60_000);
 
