@@ -20,7 +20,7 @@ import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOp
 import { Storage } from "./storage/storage.js";
 import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
 import { registerEngine } from "./engine.js";
-import { callConfig } from "./job/call-config.js";
+import { callConfig, innerExecutorId } from "./job/call-config.js";
 import type { Items, Lenient, MapReduceFutures, UserFunction } from "./executor-types.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
@@ -59,7 +59,7 @@ export class FunctionExecutor {
       ...(inCall !== undefined ? { config: inCall, env: {} } : {}),
       ...executorSources(options),
     });
-    this.#core = new ExecutorCore(newExecutorId(), config);
+    this.#core = new ExecutorCore(innerExecutorId() ?? newExecutorId(), config);
     registerEngine(this, this.#core);
   }
 
