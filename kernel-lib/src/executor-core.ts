@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { StagedPayload } from "./compute/backend.js";
 import { computeSection } from "./config/sections.js";
 import { createBackends, type Backends } from "./executor-backends.js";
+import { cleanExecutorData } from "./data-cleaner.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
 import type { ReplaySource } from "./replay.js";
@@ -372,13 +373,8 @@ export class ExecutorCore implements PollSink {
   async clean(): Promise<number> {
     const b = await this.startedBackends();
     if (b === null) return 0;
-    const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
-    const sweep = b.storage.capabilities.prefixDelete;
     this.uploads.clear();
-    if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
-    const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
-    await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    return found.length;
+    return cleanExecutorData(b, this.executorId);
   }
 
   /** Cancel what has not run, stop monitoring, clean data when configured, release backends. */
@@ -393,6 +389,7 @@ export class ExecutorCore implements PollSink {
     b.compute.capabilities.cancelRunning?.cancel(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     await Promise.all(b.monitors.map(async (m) => m.stop()));
+    await b.compute.capabilities.statusRecords?.flush(this.executorId);
     if (this.config.tswren.data_cleaner) await this.clean();
     await b.compute.close();
     await b.storage.close();

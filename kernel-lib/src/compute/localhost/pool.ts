@@ -5,12 +5,10 @@
  * failed, re-queues the calls that had not started, and replaces dead workers.
  */
 import { EventEmitter } from "node:events";
-import { encodeStatus, failedStatus } from "../../protocol.js";
+import { failedStatus } from "../../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo, WorkerMessage } from "../../protocol.js";
-import { statusKey } from "../../storage/keys.js";
-import { createStorageBackend } from "../../storage/registry.js";
-import type { StorageBackend } from "../../storage/backend.js";
 import type { ComputeEvent } from "../backend.js";
+import { StatusBatcher } from "./status-batcher.js";
 import { describeWorkerEnd } from "./failure.js";
 import { CallQueue } from "./call-queue.js";
 import { WorkerProcess, type QueuedCall } from "./worker-process.js";
@@ -43,7 +41,8 @@ export class WorkerPool extends EventEmitter {
   private readonly options: PoolOptions;
   private readonly queue = new CallQueue();
   private readonly workers = new Set<WorkerProcess>();
-  private readonly storages = new Map<string, Promise<StorageBackend>>();
+  /** Stored copies of the statuses (batched per job; futures get them over IPC first). */
+  readonly records = new StatusBatcher();
   private rssTimer: NodeJS.Timeout | null = null;
   private closing = false;
 
@@ -60,6 +59,8 @@ export class WorkerPool extends EventEmitter {
 
   /** Accept the calls of an invocation. */
   submit(payload: InvocationPayload): void {
+    // A reducer reads its map calls' statuses from storage: store them now rather than in 100 ms.
+    if (payload.calls.some((c) => c.input.kind === "reduce")) void this.records.flush(payload.executorId);
     for (const call of payload.calls) this.queue.push({ payload, call, dispatchFailures: 0 });
     this.dispatch();
   }
@@ -96,7 +97,7 @@ export class WorkerPool extends EventEmitter {
     const exits = [...this.workers].map((w) => w.shutdown(SHUTDOWN_GRACE_MS));
     await Promise.all(exits);
     this.stopRssWatch();
-    await Promise.all([...this.storages.values()].map(async (s) => (await s).close()));
+    await this.records.close();
   }
 
   private spawn(memoryMb: number): WorkerProcess {
@@ -188,10 +189,11 @@ export class WorkerPool extends EventEmitter {
 
   private onStatus(worker: WorkerProcess, status: CallStatus): void {
     const i = worker.inflight.findIndex((q) => q.call.callId === status.callId && q.payload.jobId === status.jobId && q.payload.executorId === status.executorId);
-    if (i >= 0) worker.inflight.splice(i, 1);
+    const q = i >= 0 ? worker.inflight.splice(i, 1)[0] : undefined;
     worker.running = null;
     worker.clearTimer();
     this.emit("event", { type: "status", status } satisfies ComputeEvent);
+    if (q !== undefined) this.records.add(q.payload.storage, status);
     if (worker.inflight.length === 0) worker.setActive(false);
     this.dispatch();
     this.startHead(worker);
@@ -217,24 +219,13 @@ export class WorkerPool extends EventEmitter {
   }
 
   /**
-   * Report a call as failed on the host's behalf: emit it at once, then write its status (best
-   * effort: a stalled store must not delay the report).
+   * Report a call as failed on the host's behalf: emit it at once, then record its status (in a
+   * batch written later: a stalled store must not delay the report).
    */
   private failCall(q: QueuedCall, error: RemoteErrorInfo, pid: number): void {
     const status = failedStatus(q.payload, q.call, error, `local-${pid}`);
     this.emit("event", { type: "status", status, byPlatform: true } satisfies ComputeEvent);
-    this.writeStatus(q.payload, status).catch(() => undefined);
-  }
-
-  private async writeStatus(payload: InvocationPayload, status: CallStatus): Promise<void> {
-    const ref = payload.storage;
-    const id = JSON.stringify([ref.backend, ref.config]);
-    let storage = this.storages.get(id);
-    if (storage === undefined) {
-      storage = createStorageBackend(ref.backend, ref.config);
-      this.storages.set(id, storage);
-    }
-    await (await storage).put(ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), encodeStatus(status));
+    this.records.add(q.payload.storage, status);
   }
 
   private updateRssWatch(): void {
