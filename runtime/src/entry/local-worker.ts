@@ -49,16 +49,15 @@ function send(message: WorkerMessage): void {
 }
 
 /**
- * With RabbitMQ monitoring: a failure reaches the pool at once, before its best-effort publish
- * (a stalled broker may hold it for long); a success once published, in call order.
+ * With RabbitMQ monitoring: the status goes to the pool at once too (the pool stores it, the
+ * storage fallback's record, even while a stalled broker holds the publish); publishes run in
+ * call order, overlapping the next calls.
  */
 async function report(payload: InvocationPayload, status: CallStatus): Promise<void> {
-  const published = publishStatus(payload, status);
+  send({ type: "status", status });
   pendingWrites++;
-  if (!status.ok) send({ type: "status", status });
   reporting = reporting.then(async () => {
-    await published;
-    if (status.ok) send({ type: "status", status });
+    await publishStatus(payload, status);
     pendingWrites--;
   });
   if (pendingWrites >= MAX_PENDING_WRITES) await reporting;
