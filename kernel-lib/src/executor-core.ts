@@ -259,6 +259,8 @@ export class ExecutorCore implements PollSink {
     this.onStatus(failedStatus({ ...job.base, hostSubmitMs: stats.hostSubmitMs }, { callId, attempt }, { kind: "lost", name: "CallLost", message }, "unknown", { ...stats, workerEndMs: Date.now() }));
   }
 
+  /** A call that had returned left an error behind: noted on its future (`lateErrors`, `logs()`). */
+  onLateFault(jobId: string, callId: string, text: string): void { this.jobs.get(jobId)?.futures[Number.parseInt(callId, 10)]?.noteLateError(text); }
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {
     const future = this.jobs.get(jobId)?.futures[Number.parseInt(callId, 10)];
     if (future === undefined || future.attempt !== attempt) return;

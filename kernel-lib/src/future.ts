@@ -55,6 +55,7 @@ export class ResponseFuture<R = unknown> {
   private value: R | undefined = undefined;
   private errorValue: Error | undefined = undefined;
   private logText = "";
+  private lateErrorTexts: string[] = [];
   private workerIdValue: string | undefined = undefined;
   private waiters: Array<() => void> | null = null;
 
@@ -109,9 +110,28 @@ export class ResponseFuture<R = unknown> {
     return this.workerIdValue;
   }
 
-  /** What the call wrote to stdout and stderr (final attempt); empty until it ended. */
+  /**
+   * What the call wrote to stdout and stderr (final attempt); empty until it ended. Errors it left
+   * behind after it returned ({@link lateErrors}) are appended as they arrive.
+   */
   logs(): string {
-    return this.logText;
+    return this.lateErrorTexts.length === 0 ? this.logText : [this.logText, ...this.lateErrorTexts].join("\n");
+  }
+
+  /**
+   * Errors raised after the call had returned by something it left behind (a timer or promise
+   * that threw or rejected, a late `process.exit`), each naming the call, with its stack. They
+   * never change the call's outcome nor fail another call; its worker is replaced. Reported by
+   * backends whose workers talk to the client directly (localhost); elsewhere they are in the
+   * worker's own log.
+   */
+  get lateErrors(): readonly string[] {
+    return this.lateErrorTexts;
+  }
+
+  /** @internal a late error of this call arrived */
+  noteLateError(text: string): void {
+    this.lateErrorTexts.push(text.endsWith("\n") ? text.slice(0, -1) : text);
   }
 
   /**

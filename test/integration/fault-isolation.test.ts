@@ -94,7 +94,12 @@ describe("what a call leaves behind never fails the next call on its worker", ()
       expect(second?.status).toBe("success");
       const jobRef = `${first?.executorId ?? ""}-${first?.jobId ?? ""}`;
       const logged = await watch.waitFor(new RegExp(`call 00000 of job ${jobRef} (called process\\.exit|had an)`));
-      expect(logged).toContain(kind === "exit" ? "process.exit(4)" : `late ${kind === "throw" ? "throw" : "rejection"} from a timer`);
+      const words = kind === "exit" ? "process.exit(4)" : `late ${kind === "throw" ? "throw" : "rejection"} from a timer`;
+      expect(logged).toContain(words);
+      // The guilty future carries it too; the innocent one does not.
+      expect(first?.lateErrors).toEqual([expect.stringContaining(words)]);
+      expect(first?.logs()).toMatch(new RegExp(`call 00000 of job ${jobRef} .*after it had returned[^]*${words.replace(/[().]/g, "\\$&")}`));
+      expect(second?.lateErrors).toEqual([]);
       const [third] = await next.map(() => process.pid, [0]);
       expect(await next.getResult(third)).not.toBe(guiltyPid);
     },

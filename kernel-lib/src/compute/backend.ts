@@ -14,7 +14,12 @@ export type ComputeEvent =
    * died, the service refused it): no worker could report it, so monitors that do not listen to
    * the direct channel still take these.
    */
-  | { type: "status"; status: CallStatus; byPlatform?: boolean };
+  | { type: "status"; status: CallStatus; byPlatform?: boolean }
+  /**
+   * A call that had already returned left something behind (a timer, a promise, a late
+   * `process.exit`) that failed later; `text` names the call and holds the error's stack.
+   */
+  | { type: "late-fault"; executorId: string; jobId: string; callId: string; text: string };
 
 /**
  * Where a large job's JSON-encoded payload was stored while the job was created, so that a

@@ -26,6 +26,10 @@ export class DirectMonitor implements Monitor {
     const events = this.compute.capabilities.events;
     if (this.off !== null || events === undefined) return;
     this.off = events.subscribe((event) => {
+      if (event.type === "late-fault") {
+        if (event.executorId === this.executorId) this.sink.onLateFault?.(event.jobId, event.callId, event.text);
+        return;
+      }
       if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
         if (event.executorId === this.executorId && this.once.start(event.jobId, event.callId, event.attempt)) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);

@@ -11,6 +11,8 @@ export interface MonitorSink {
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void;
   /** A call attempt ended (success or failure). */
   onStatus(status: CallStatus): void;
+  /** A call that had returned left an error behind (see the `late-fault` compute event). */
+  onLateFault?(jobId: string, callId: string, text: string): void;
 }
 
 /** Watches one executor's calls until stopped. */

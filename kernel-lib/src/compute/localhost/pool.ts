@@ -7,6 +7,7 @@
  * batches per job ({@link StatusBatcher}).
  */
 import type { CallStatus, InvocationPayload, WorkerMessage } from "../../protocol.js";
+import type { ComputeEvent } from "../backend.js";
 import { SlotPool } from "../slot-pool.js";
 import { describeWorkerEnd } from "./failure.js";
 import { StatusBatcher } from "./status-batcher.js";
@@ -112,6 +113,7 @@ export class WorkerPool extends SlotPool<WorkerProcess> {
       case "fault":
         // Logged against the guilty call on the client's stderr; no call's outcome changes.
         process.stderr.write(message.text.replace(/^tswren: /, `tswren (localhost worker pid ${worker.pid}): `));
+        if (message.call !== null) this.emit("event", { type: "late-fault", ...message.call, text: message.text } satisfies ComputeEvent);
         return;
     }
   }
