@@ -35,6 +35,8 @@ async function waitForStatuses(
       const key = keys.statusKey(ref.prefix, executorId, input.mapJobId, callId);
       if (!present.has(key)) continue;
       const status = await readStatus(storage, ref, key);
+      // A status of another job under the key (stale or forged) is not this map call's.
+      if (input.mapJobNonce !== undefined && status.jobNonce !== input.mapJobNonce) continue;
       if (isFinal(status, input.maxAttempts)) found.set(callId, status);
     }
     if (found.size === input.mapCallIds.length) return input.mapCallIds.map((id) => found.get(id) as CallStatus);

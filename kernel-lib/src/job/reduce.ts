@@ -8,6 +8,8 @@ export interface ReduceLayout {
   mapJobId: string;
   /** Call ids of the map job, in map order. */
   mapCallIds: string[];
+  /** The map job's nonce: the reducer takes only statuses that carry it. */
+  mapJobNonce: string | undefined;
   /** Part specs of the map calls (objects input), else null. */
   parts: PartSpec[] | null;
   onePerObject: boolean;
@@ -37,6 +39,6 @@ export function reduceCalls(layout: ReduceLayout): CallSpec[] {
   return groups.map((mapCallIds, i) => ({
     callId: callId(i),
     attempt: 1,
-    input: { kind: "reduce", mapJobId: layout.mapJobId, mapCallIds, maxAttempts: layout.maxAttempts, waitRemote: layout.waitRemote },
+    input: { kind: "reduce", mapJobId: layout.mapJobId, mapCallIds, maxAttempts: layout.maxAttempts, waitRemote: layout.waitRemote, ...(layout.mapJobNonce !== undefined ? { mapJobNonce: layout.mapJobNonce } : {}) },
   }));
 }

@@ -9,6 +9,7 @@ import type { StorageRef } from "../protocol.js";
 import type { StorageBackend } from "../storage/backend.js";
 import * as keys from "../storage/keys.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
+import { isCurrentJob } from "./nonce.js";
 import { ReportOnce } from "./report-once.js";
 
 /** A call the monitor still waits for. */
@@ -123,7 +124,8 @@ export class StoragePollMonitor implements Monitor {
         if (present.has(statusKey)) {
           this.requests++;
           const status = decodeStatus((await this.storage.get(this.ref.bucket, statusKey)).toString("utf8"));
-          if (status.attempt >= call.attempt) {
+          // A status of another job under the same key (stale or forged) is not this call's.
+          if (isCurrentJob(this.sink, jobId, status.jobNonce) && status.jobId === jobId && status.callId === call.callId && status.attempt >= call.attempt) {
             if (this.once.status(status)) this.sink.onStatus(status);
             changed = true;
           }

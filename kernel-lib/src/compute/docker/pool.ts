@@ -6,9 +6,10 @@
  * started, and starts a new container in the slot on demand.
  */
 import { EventEmitter } from "node:events";
-import { encodeStatus, failedStatus } from "../../protocol.js";
+import { failedStatus } from "../../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo } from "../../protocol.js";
 import { statusKey } from "../../storage/keys.js";
+import { writeStatusUnlessSuperseded } from "../../storage/status-write.js";
 import { createStorageBackend } from "../../storage/registry.js";
 import type { StorageBackend } from "../../storage/backend.js";
 import type { ComputeEvent } from "../backend.js";
@@ -223,6 +224,6 @@ export class DockerPool extends EventEmitter {
       storage = createStorageBackend(ref.backend, ref.config);
       this.storages.set(id, storage);
     }
-    await (await storage).put(ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), encodeStatus(status));
+    await writeStatusUnlessSuperseded(await storage, ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), status, payload.maxAttempts);
   }
 }

@@ -5,9 +5,10 @@
  * failed, re-queues the calls that had not started, and replaces dead workers.
  */
 import { EventEmitter } from "node:events";
-import { encodeStatus, failedStatus } from "../../protocol.js";
+import { failedStatus } from "../../protocol.js";
 import type { CallStatus, InvocationPayload, RemoteErrorInfo, WorkerMessage } from "../../protocol.js";
 import { statusKey } from "../../storage/keys.js";
+import { writeStatusUnlessSuperseded } from "../../storage/status-write.js";
 import { createStorageBackend } from "../../storage/registry.js";
 import type { StorageBackend } from "../../storage/backend.js";
 import type { ComputeEvent } from "../backend.js";
@@ -234,7 +235,7 @@ export class WorkerPool extends EventEmitter {
       storage = createStorageBackend(ref.backend, ref.config);
       this.storages.set(id, storage);
     }
-    await (await storage).put(ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), encodeStatus(status));
+    await writeStatusUnlessSuperseded(await storage, ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), status, payload.maxAttempts);
   }
 
   private updateRssWatch(): void {
