@@ -59,8 +59,23 @@ export function outputKey(prefix: string, executorId: string, jobId: string, cal
 
 /**
  * The prefixes that hold all of one executor's keys, for the data cleaner: its own folder and
- * every `<executorId>-<jobId>/` folder. Nothing outside these is ever deleted.
+ * every `<executorId>-<jobId>/` folder, and its job records. Nothing outside these is ever deleted.
  */
-export function executorKeyPrefixes(prefix: string, executorId: string): { own: string; jobs: string } {
-  return { own: executorPrefix(prefix, executorId), jobs: join(prefix, `${executorId}-`) };
+export function executorKeyPrefixes(prefix: string, executorId: string): { own: string; jobs: string; records: string } {
+  return { own: executorPrefix(prefix, executorId), jobs: join(prefix, `${executorId}-`), records: join(prefix, `jobs/${executorId}-`) };
+}
+
+/** Prefix of the job records (`tswren jobs`, `attach`): `<prefix>/jobs/`. */
+export function jobRecordsPrefix(prefix: string): string {
+  return join(prefix, "jobs/");
+}
+
+/** Key of one job's record: `<prefix>/jobs/<executorId>-<jobId>.json`. */
+export function jobRecordKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `jobs/${executorId}-${jobId}.json`);
+}
+
+/** Key of a job's call specs, kept for `tswren replay` (small jobs only). */
+export function callSpecsKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/calls.json`);
 }
