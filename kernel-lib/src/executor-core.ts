@@ -15,6 +15,7 @@ import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { JobRequest } from "./executor-types.js";
 import { watchedCall } from "./monitor/deadlines.js";
+import { addMapJobNonces } from "./job/reduce.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION, failedStatus, type CallSpec, type CallStatus, type InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
@@ -130,6 +131,7 @@ export class ExecutorCore implements PollSink {
   /** Upload what a job needs, create its futures and invoke its calls. */
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
+    addMapJobNonces(req.calls, (id) => this.jobNonce(id));
     const table = new StatsTable(req.calls.length);
     table.setAll("hostJobCreateMs", hostJobCreateMs);
     const submitState: JobSubmitState = { submitted: false };

@@ -153,7 +153,6 @@ export class FunctionExecutor {
       const calls = reduceCalls({
         mapJobId,
         mapCallIds: mapFutures.map((f) => f.callId),
-        mapJobNonce: this.#core.jobNonce(mapJobId),
         parts,
         onePerObject,
         maxAttempts: (opts.retries ?? this.#core.config.tswren.retries) + 1,

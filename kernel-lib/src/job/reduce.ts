@@ -8,8 +8,6 @@ export interface ReduceLayout {
   mapJobId: string;
   /** Call ids of the map job, in map order. */
   mapCallIds: string[];
-  /** The map job's nonce: the reducer takes only statuses that carry it. */
-  mapJobNonce: string | undefined;
   /** Part specs of the map calls (objects input), else null. */
   parts: PartSpec[] | null;
   onePerObject: boolean;
@@ -39,6 +37,20 @@ export function reduceCalls(layout: ReduceLayout): CallSpec[] {
   return groups.map((mapCallIds, i) => ({
     callId: callId(i),
     attempt: 1,
-    input: { kind: "reduce", mapJobId: layout.mapJobId, mapCallIds, maxAttempts: layout.maxAttempts, waitRemote: layout.waitRemote, ...(layout.mapJobNonce !== undefined ? { mapJobNonce: layout.mapJobNonce } : {}) },
+    input: { kind: "reduce", mapJobId: layout.mapJobId, mapCallIds, maxAttempts: layout.maxAttempts, waitRemote: layout.waitRemote },
   }));
+}
+
+/**
+ * Give reduce calls the nonce of the map job they combine (the executor knows it once the map
+ * job was submitted): the reducer then takes only map statuses that carry it.
+ * @param calls - a job's calls (other inputs are left alone)
+ * @param nonceOf - the nonce of a submitted job
+ */
+export function addMapJobNonces(calls: CallSpec[], nonceOf: (jobId: string) => string | undefined): void {
+  for (const call of calls) {
+    if (call.input.kind !== "reduce") continue;
+    const nonce = nonceOf(call.input.mapJobId);
+    if (nonce !== undefined) call.input = { ...call.input, mapJobNonce: nonce };
+  }
 }
