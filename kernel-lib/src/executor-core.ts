@@ -21,8 +21,8 @@ import * as keys from "./storage/keys.js";
 import { TSWREN_VERSION } from "./version.js";
 import { Submissions } from "./submissions.js";
 import { shareableConfig } from "./job/call-config.js";
-import { hasFutureRefs, noteFutureOrigin } from "./job/future-refs.js";
-import { resolveReturnedFutures } from "./job/returned-futures.js";
+import { noteSubmitted } from "./job/inner-failures.js";
+import { hasFutureRefs, resolveReturnedFutures } from "./job/returned-futures.js";
 import { ContentUploads } from "./job/content-uploads.js";
 import { stagePayload } from "./job/staging.js";
 import { effectiveLogLevel, Logger } from "./log.js";
@@ -169,7 +169,7 @@ export class ExecutorCore implements PollSink {
       ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
       ...(req.captured.usesTswren ? { callerConfig: shareableConfig(this.config) } : {}),
     };
-    noteFutureOrigin(futures, { jobNonce: base.jobNonce ?? "", bucket, prefix, maxAttempts: req.retries + 1 });
+    noteSubmitted(futures, base, b, req.retries + 1);
     this.log.debug(() => `submit ${jobId}: ${req.calls.length} calls, function ${req.captured.hash} (${req.captured.modules.length} modules), input blob ${req.blob?.length ?? 0} bytes, timeout ${req.timeoutMs} ms, memory ${req.memoryMb} MB, retries ${req.retries}`);
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });

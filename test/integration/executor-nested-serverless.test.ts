@@ -55,3 +55,21 @@ describe.each<Platform>(["openwhisk", "knative"])("%s: functions that return fut
     expect(err.message).toMatch(/a future this call returned/);
   }, 90_000);
 });
+
+describe("openwhisk: a returned call whose activation died", () => {
+  it("fails the returning call within seconds with the real cause, not at execution_timeout", async () => {
+    const fx = platforms.executor("openwhisk", { chunksize: 1 }, { retries: 0, timeout: 120 });
+    const t0 = Date.now();
+    const [future] = await fx.callAsync(async (n: number) => functionExecutor({ retries: 0 }).map(async (x: number) => {
+      if (x === 2) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        process.kill(process.pid, "SIGKILL");
+      }
+      return x;
+    }, [1, n]), 2);
+    const err = await caught(fx.getResult(future));
+    expect(err.code).toBe(ErrorCodes.WORKER_CRASHED);
+    expect(err.message).toMatch(/a future this call returned/);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  }, 150_000);
+});

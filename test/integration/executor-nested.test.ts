@@ -102,3 +102,17 @@ describe("functions that return futures", () => {
     expect(value.text).toContain(root);
   });
 });
+
+describe("functions that return futures: a returned call whose worker died", () => {
+  it("fails the returning call within seconds with the real cause (worker crashed), not at execution_timeout", async () => {
+    const t0 = Date.now();
+    const [future] = await fx.callAsync(async (n: number) => functionExecutor({ retries: 0 }).map((x: number) => {
+      if (x === 2) process.kill(process.pid, "SIGKILL");
+      return x;
+    }, [1, n]), 2);
+    const err = await caught(fx.getResult(future));
+    expect(err.code).toBe(ErrorCodes.WORKER_CRASHED);
+    expect(err.message).toMatch(/a future this call returned/);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 60_000);
+});

@@ -83,6 +83,11 @@ export function runWithCallConfig<T>(shared: Record<string, unknown>, storage: S
   return current.run({ config, idBase, created: 0 }, fn);
 }
 
+/** True while a call runs (inside a worker, in the call's async context). */
+export function insideCall(): boolean {
+  return current.getStore() !== undefined;
+}
+
 /** The configuration of the call running now (inside a worker), else undefined. */
 export function callConfig(): Record<string, unknown> | undefined {
   return current.getStore()?.config;
