@@ -88,7 +88,7 @@ describe("tswren replay and fx.replay of attached futures on the OpenWhisk emula
     await attached?.settled();
     expect(attached?.status).toBe("error");
     const other = functionExecutor({ config, dataCleaner: false }); // another executor: the call is found by its job record
-    const err: unknown = await other.replay(attached as ResponseFuture).catch((e: unknown) => e);
+    const err: unknown = await other.replay(attached).catch((e: unknown) => e);
     await other.close();
     expect((err as Error).message).toBe("not a number: x9");
     expect((err as Error).name).toBe("TypeError");
