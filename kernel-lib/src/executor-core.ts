@@ -389,6 +389,7 @@ export class ExecutorCore implements PollSink {
     b.compute.capabilities.cancelRunning?.cancel(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     await Promise.all(b.monitors.map(async (m) => m.stop()));
+    await b.compute.capabilities.statusRecords?.flush(this.executorId);
     if (this.config.tswren.data_cleaner) await this.clean();
     else await this.records.flush();
     await b.compute.close();

@@ -137,8 +137,9 @@ export abstract class SlotPool<S extends PoolSlot> extends EventEmitter {
   /** A call's status came from its slot: forget the call, report it, hand out more calls. */
   protected onStatus(slot: S, status: CallStatus): void {
     const i = slot.inflight.findIndex((q) => q.call.callId === status.callId && q.payload.jobId === status.jobId && q.payload.executorId === status.executorId);
-    if (i >= 0) slot.inflight.splice(i, 1);
+    const q = i >= 0 ? slot.inflight.splice(i, 1)[0] : undefined;
     this.emit("event", { type: "status", status } satisfies ComputeEvent);
+    if (q !== undefined) this.recordStatus(q.payload, status, false);
     if (slot.inflight.length === 0) slot.setActive(false);
     this.dispatch();
   }
@@ -173,12 +174,20 @@ export abstract class SlotPool<S extends PoolSlot> extends EventEmitter {
   }
 
   /**
-   * Report a call as failed on the platform's behalf: emit it at once, then write its status
+   * Report a call as failed on the platform's behalf: emit it at once, then record its status
    * (best effort: a stalled store must not delay the report).
    */
   private failCall(q: QueuedCall, error: RemoteErrorInfo, slot: S): void {
     const status = failedStatus(q.payload, q.call, error, this.slotName(slot));
     this.emit("event", { type: "status", status, byPlatform: true } satisfies ComputeEvent);
-    this.storages.writeStatus(q.payload, status).catch(() => undefined);
+    this.recordStatus(q.payload, status, true);
+  }
+
+  /**
+   * Store a status the pool reported (after the event). By default only statuses the pool made
+   * itself (`byPlatform`) are written, as `status.json`: the slots' runtimes write their own.
+   */
+  protected recordStatus(payload: InvocationPayload, status: CallStatus, byPlatform: boolean): void {
+    if (byPlatform) this.storages.writeStatus(payload, status).catch(() => undefined);
   }
 }

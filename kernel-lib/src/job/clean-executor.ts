@@ -3,10 +3,12 @@ import type { Backends } from "../executor-backends.js";
 import * as keys from "../storage/keys.js";
 
 /**
- * Delete every key under the executor's prefixes (never other data).
+ * Delete every key under the executor's prefixes (never other data), after storing the status
+ * records the compute backend still holds (so none is written after the sweep).
  * @returns how many objects were deleted
  */
-export async function cleanExecutorKeys(b: Pick<Backends, "storage" | "storageRef">, executorId: string): Promise<number> {
+export async function cleanExecutorKeys(b: Pick<Backends, "compute" | "storage" | "storageRef">, executorId: string): Promise<number> {
+  await b.compute.capabilities.statusRecords?.flush(executorId);
   const { bucket, prefix } = b.storageRef;
   const prefixes = Object.values(keys.executorKeyPrefixes(prefix, executorId));
   const sweep = b.storage.capabilities.prefixDelete;

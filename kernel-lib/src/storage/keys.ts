@@ -1,7 +1,9 @@
 /**
  * The storage key layout of the job protocol, in one place:
  * `<prefix>/<executorId>/<hash>.func`, `<prefix>/<executorId>/<hash>.mod`,
- * `<prefix>/<executorId>-<jobId>/data`, `<prefix>/<executorId>-<jobId>/<callId>/{start,status.json,output}`.
+ * `<prefix>/<executorId>-<jobId>/data`, `<prefix>/<executorId>-<jobId>/<callId>/{start,status.json,output}`,
+ * and on localhost compute, batched status records `<prefix>/<executorId>-<jobId>/statuses/<batchId>.gz`
+ * instead of one `status.json` per call.
  */
 
 function join(prefix: string, rest: string): string {
@@ -47,6 +49,21 @@ export function startKey(prefix: string, executorId: string, jobId: string, call
 /** Key of a call's final status. */
 export function statusKey(prefix: string, executorId: string, jobId: string, callId: string): string {
   return join(prefix, `${executorId}-${jobId}/${callId}/status.json`);
+}
+
+/** Prefix of a job's batched status records (localhost compute: many calls' statuses per object). */
+export function statusBatchPrefix(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/statuses/`);
+}
+
+/** Key of one batch of a job's status records (`batchId`: unique per writer, sortable). */
+export function statusBatchKey(prefix: string, executorId: string, jobId: string, batchId: string): string {
+  return join(prefix, `${executorId}-${jobId}/statuses/${batchId}.gz`);
+}
+
+/** True for keys written by {@link statusBatchKey}. */
+export function isStatusBatchKey(key: string): boolean {
+  return /\/statuses\/[^/]+\.gz$/.test(key);
 }
 
 /** Key of a call's result when it is too large to sit inline in its status. */

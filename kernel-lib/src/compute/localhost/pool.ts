@@ -3,11 +3,13 @@
  * queue of calls (the {@link SlotPool} engine). It guarantees that every accepted call ends: it
  * kills a call's worker at the call's timeout or when the worker exceeds its memory, reports a
  * dead worker's running call as failed, re-queues the calls that had not started, and replaces
- * dead workers.
+ * dead workers. Workers write no `status.json`: the pool stores every status it reports in
+ * batches per job ({@link StatusBatcher}).
  */
 import type { CallStatus, InvocationPayload, WorkerMessage } from "../../protocol.js";
 import { SlotPool } from "../slot-pool.js";
 import { describeWorkerEnd } from "./failure.js";
+import { StatusBatcher } from "./status-batcher.js";
 import { WorkerProcess } from "./worker-process.js";
 
 /** Time a worker may take between calls (or to boot) before it is considered stalled. */
@@ -34,6 +36,8 @@ export interface PoolOptions {
 export class WorkerPool extends SlotPool<WorkerProcess> {
   private readonly options: PoolOptions;
   private rssTimer: NodeJS.Timeout | null = null;
+  /** Stored copies of the statuses (batched per job; futures get them over IPC first). */
+  readonly records = new StatusBatcher();
 
   /** @param options - size and worker entry */
   constructor(options: PoolOptions) {
@@ -50,6 +54,18 @@ export class WorkerPool extends SlotPool<WorkerProcess> {
   async close(): Promise<void> {
     await this.closeSlots((w) => w.shutdown(SHUTDOWN_GRACE_MS));
     this.stopRssWatch();
+    await this.records.close();
+  }
+
+  /** Accept the calls of an invocation. */
+  override submit(payload: InvocationPayload): void {
+    // A reducer reads its map calls' statuses from storage: store them now rather than in 100 ms.
+    if (payload.calls.some((c) => c.input.kind === "reduce")) void this.records.flush(payload.executorId);
+    super.submit(payload);
+  }
+
+  protected override recordStatus(payload: InvocationPayload, status: CallStatus): void {
+    this.records.add(payload.storage, status);
   }
 
   protected startSlot(payload: InvocationPayload): WorkerProcess {
