@@ -25,7 +25,13 @@ import path from "node:path";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, "dist");
 const entry = (name) => path.join(here, "src/entry", `${name}.ts`);
-const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, logLevel: "warning", outdir: out };
+/**
+ * Client-side packages the bundled runtimes leave out: the public API is bundled (a function may
+ * create an executor itself), but plots, notebook displays and npm-module capture only run on a
+ * client; their lazy imports fail there with a clear message.
+ */
+const clientOnly = ["vega", "vega-lite", "esbuild", "tslab", "zeromq"];
+const common = { bundle: true, platform: "node", target: "node20", sourcemap: true, logLevel: "warning", outdir: out, external: clientOnly };
 /** Lets bundled CommonJS code `require` Node built-ins from an ES module. */
 const requireShim = 'import { createRequire as __tswrenCreateRequire } from "node:module"; const require = __tswrenCreateRequire(import.meta.url);';
 /** OpenWhisk's limit on an action's code. */
@@ -34,7 +40,16 @@ const ACTION_CODE_LIMIT_BYTES = 48 * 1024 * 1024;
 await rm(out, { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: { "local-worker": entry("local-worker") }, format: "esm", outExtension: { ".js": ".mjs" }, packages: "external" }),
-  build({ ...common, entryPoints: { action: entry("action") }, format: "cjs", outExtension: { ".js": ".cjs" }, sourcemap: false }),
+  build({
+    ...common,
+    entryPoints: { action: entry("action") },
+    format: "cjs",
+    outExtension: { ".js": ".cjs" },
+    sourcemap: false,
+    // The bundled client code reads import.meta.url (e.g. to find runtime files): CommonJS has __filename.
+    banner: { js: 'const __tswrenImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { "import.meta.url": "__tswrenImportMetaUrl" },
+  }),
   build({
     ...common,
     entryPoints: { "action-proxy": entry("action-proxy"), "http-server": entry("http-server"), "aws-lambda-ric": entry("aws-lambda-ric"), "docker-worker": entry("docker-worker") },

@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { loadConfig } from "./config/index.js";
 import type { TswrenConfig } from "./config/index.js";
 import { ErrorCodes, TswrenError } from "./errors.js";
-import { decodeStatus } from "./protocol.js";
+import { readJobStatuses } from "./storage/status-records.js";
 import type { CallStatus } from "./protocol.js";
 import type { ComputeBackend } from "./compute/backend.js";
 import { createSelectedCompute } from "./compute/registry.js";
@@ -114,7 +114,7 @@ function describeCall(s: CallStatus): string {
 
 /**
  * `tswren logs <executorId-jobId>` (or `--latest`): print each call's logs, in call order, from
- * the `status.json` objects in the configured storage.
+ * the job's `status.json` objects or status batches (localhost) in the configured storage.
  * @throws TswrenError `TSWREN_BAD_OPTION` for a malformed job reference, `TSWREN_NO_SUCH_KEY`
  *   when the job has no statuses (wrong id, or its data was cleaned)
  */
@@ -129,13 +129,12 @@ export async function logsCommand(job: string | undefined, print: Print, options
     const { executorId, jobId } = job !== undefined ? parseJobRef(job) : await latestJob(storage, t);
     if (job === undefined) print(`latest job: ${executorId}-${jobId}`);
     const prefix = keys.jobPrefix(t.storage_prefix, executorId, jobId);
-    const found = (await storage.list(t.storage_bucket, prefix)).filter((o) => o.key.endsWith("/status.json")).map((o) => o.key).sort();
-    const wanted = options.call === undefined ? found : found.filter((k) => k.endsWith(`/${options.call ?? ""}/status.json`));
+    const found = await readJobStatuses(storage, { bucket: t.storage_bucket, prefix: t.storage_prefix, executorId, jobId });
+    const wanted = [...found.values()].filter((s) => options.call === undefined || s.callId === options.call).sort((a, b) => (a.callId < b.callId ? -1 : 1));
     if (wanted.length === 0) {
       throw new TswrenError(ErrorCodes.NO_SUCH_KEY, `no call statuses under ${t.storage_bucket}/${prefix} (${t.storage} storage); check the job reference and that the executor's data was not cleaned (dataCleaner: false keeps it)`);
     }
-    for (const key of wanted) {
-      const status = decodeStatus(Buffer.from(await storage.get(t.storage_bucket, key)).toString("utf8"));
+    for (const status of wanted) {
       print(describeCall(status));
       const logs = status.logs.replace(/\n$/, "");
       if (logs !== "") print(logs);
@@ -155,7 +154,7 @@ async function latestJob(storage: StorageBackend, t: TswrenConfig["tswren"]): Pr
   let newest: { key: string; ms: number } | undefined;
   const found = (await storage.bucketExists(t.storage_bucket)) ? await storage.list(t.storage_bucket, prefix) : [];
   for (const o of found) {
-    if (o.key.endsWith("/status.json") && (newest === undefined || o.lastModifiedMs >= newest.ms)) newest = { key: o.key, ms: o.lastModifiedMs };
+    if ((o.key.endsWith("/status.json") || keys.isStatusBatchKey(o.key)) && (newest === undefined || o.lastModifiedMs >= newest.ms)) newest = { key: o.key, ms: o.lastModifiedMs };
   }
   const folder = newest?.key.slice(prefix.length).split("/")[0];
   if (folder === undefined) {

@@ -2,13 +2,14 @@
  * The `tswren` command line: `tswren hello` runs a call and a small map on the configured
  * backend and prints where they ran; `tswren clean` deletes job data left in storage;
  * `tswren runtime deploy|list|delete` manages the serverless runtime and `tswren logs <job>`
- * prints a job's function logs (both in `cli-runtime.ts`); `tswren kernel` is the Jupyter kernel and
+ * prints a job's function logs (both in `cli-runtime.ts`); `tswren jobs` lists recent jobs (`cli-jobs.ts`); `tswren kernel` is the Jupyter kernel and
  * `tswren kernel install` registers it; `tswren config init` and `tswren test` are PyWren's
  * `create_config` and `test_function` (`cli-config.ts`).
  */
 import { Command, CommanderError } from "commander";
 import { registerConfigCommands } from "./cli-config.js";
 import { registerJobCommands } from "./cli-job.js";
+import { registerJobListCommands } from "./cli-jobs.js";
 import { registerRuntimeCommands } from "./cli-runtime.js";
 import { installKernelSpec } from "./notebook/kernelspec.js";
 import { loadConfig } from "./config/index.js";
@@ -104,6 +105,7 @@ function program(print: Print): Command {
   registerRuntimeCommands(cmd, print);
   registerConfigCommands(cmd, print);
   registerJobCommands(cmd, print);
+  registerJobListCommands(cmd, print);
   registerKernelCommand(cmd, print);
   return cmd;
 }

@@ -68,6 +68,10 @@ export const ErrorCodes = {
   STORAGE_NOT_ALLOWED: "TSWREN_STORAGE_NOT_ALLOWED",
   /** An input generator produced more items than `tswren.max_calls`. */
   TOO_MANY_CALLS: "TSWREN_TOO_MANY_CALLS",
+  /** No record of the job named to `attach` / `tswren replay` in the configured storage. */
+  NO_SUCH_JOB: "TSWREN_NO_SUCH_JOB",
+  /** An attached job ran on localhost or docker, and the process that submitted it ended before the call did. */
+  JOB_DIED_WITH_CLIENT: "TSWREN_JOB_DIED_WITH_CLIENT",
 } as const;
 
 /** One of the {@link ErrorCodes} values. */

@@ -13,7 +13,7 @@ import { ResponseFuture, type JobSubmitState } from "./future.js";
 import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
-import type { CapturedFunction } from "./job/capture/index.js";
+import type { JobRequest } from "./executor-types.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION, failedStatus, type CallSpec, type CallStatus, type InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
@@ -21,11 +21,16 @@ import * as keys from "./storage/keys.js";
 import { TSWREN_VERSION } from "./version.js";
 import { Submissions } from "./submissions.js";
 import { shareableConfig } from "./job/call-config.js";
-import { hasFutureRefs, noteFutureOrigin } from "./job/future-refs.js";
-import { resolveReturnedFutures } from "./job/returned-futures.js";
+import { noteSubmitted } from "./job/inner-failures.js";
+import { hasFutureRefs, resolveReturnedFutures } from "./job/returned-futures.js";
 import { ContentUploads } from "./job/content-uploads.js";
 import { stagePayload } from "./job/staging.js";
 import { effectiveLogLevel, Logger } from "./log.js";
+import { JobRecorder } from "./jobs/recorder.js";
+import { keepCallSpecs } from "./jobs/call-specs.js";
+import { clientBound } from "./jobs/job-record.js";
+import { cleanExecutorKeys } from "./job/clean-executor.js";
+import { costOf, type CostPrices, type CostReport } from "./cost.js";
 
 /** Time after a call's own timeout before a silent call counts as lost. */
 const LOST_GRACE_MS = 10_000;
@@ -34,24 +39,6 @@ const LOST_GRACE_MS = 10_000;
  * queueing, so an accepted activation starts within seconds or never.
  */
 const START_ALLOWANCE_MS = 10_000;
-
-/** Everything needed to submit one job. */
-export interface JobRequest {
-  kind: JobKind;
-  captured: CapturedFunction;
-  calls: CallSpec[];
-  blob: Buffer | null;
-  timeoutMs: number;
-  memoryMb: number;
-  retries: number;
-  extraEnv: Record<string, string>;
-  producesOutput: boolean;
-  inputKind: "value" | "part";
-  /** Use the remote invoker (undefined: the backend's default). */
-  remoteInvoker?: boolean;
-  /** The job gives one value (`callAsync`, a single reducer); see `ResponseFuture.single`. */
-  single?: boolean;
-}
 
 interface JobRecord {
   futures: ResponseFuture[];
@@ -88,12 +75,14 @@ export class ExecutorCore implements PollSink {
 
   /** Debug lines of submit, invoke and monitor events (`log_level`, `TSWREN_LOGLEVEL`). */
   readonly log: Logger;
+  private readonly records: JobRecorder;
 
   /** @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` for a bad `TSWREN_LOGLEVEL` */
   constructor(executorId: string, config: TswrenConfig) {
     this.executorId = executorId;
     this.config = config;
     this.log = new Logger(executorId, effectiveLogLevel(config.tswren.log_level));
+    this.records = new JobRecorder(config, this.log);
   }
 
   /** Reserve the next job ids of some kinds (synchronously, so ids follow call order). */
@@ -180,7 +169,7 @@ export class ExecutorCore implements PollSink {
       ...(b.rabbit !== null ? { amqp: b.rabbit.target } : {}),
       ...(req.captured.usesTswren ? { callerConfig: shareableConfig(this.config) } : {}),
     };
-    noteFutureOrigin(futures, { jobNonce: base.jobNonce ?? "", bucket, prefix, maxAttempts: req.retries + 1 });
+    noteSubmitted(futures, base, b, req.retries + 1);
     this.log.debug(() => `submit ${jobId}: ${req.calls.length} calls, function ${req.captured.hash} (${req.captured.modules.length} modules), input blob ${req.blob?.length ?? 0} bytes, timeout ${req.timeoutMs} ms, memory ${req.memoryMb} MB, retries ${req.retries}`);
     const perInvocation = b.compute.callsPerInvocation ?? 1;
     this.jobs.set(jobId, { futures, table, submitState, base, calls: req.calls, maxAttempts: req.retries + 1, callsPerInvocation: Number.isFinite(perInvocation) ? perInvocation : 1, remaining: futures.length });
@@ -188,7 +177,7 @@ export class ExecutorCore implements PollSink {
     const remote = req.remoteInvoker ?? b.compute.capabilities.remoteInvoke?.byDefault ?? false;
     try {
       if (usesRemoteInvoker(b.compute, req.calls.length, remote)) this.staged.set(base.jobId, await stagePayload(b, base, req.calls, this.executorId));
-      await this.invoke(b, base, req.calls, futures, remote);
+      await this.invokeJob(b, base, req, futures, remote);
     } catch (err) {
       this.dropJob(jobId, futures, err);
       throw err;
@@ -205,6 +194,16 @@ export class ExecutorCore implements PollSink {
     this.jobs.delete(jobId);
     this.activeJobs.delete(jobId);
     this.staged.delete(jobId);
+  }
+
+  /** Invoke a new job's calls, then record it for `tswren jobs` and `attach` (call specs of small jobs for `tswren replay`). */
+  private async invokeJob(b: Backends, base: JobRecord["base"], req: JobRequest, futures: ResponseFuture[], remote: boolean): Promise<void> {
+    const kept = keepCallSpecs(req.calls) ? [...req.calls] : null;
+    await this.invoke(b, base, req.calls, futures, remote);
+    const job = this.jobs.get(base.jobId);
+    if (job === undefined) return;
+    const written = this.records.submitted(b.storage, b.storageRef, { base, hostSubmitMs: futures[0]?.stat("hostSubmitMs") ?? Date.now(), futures, calls: kept, maxAttempts: job.maxAttempts, callsPerInvocation: job.callsPerInvocation, producesOutput: req.producesOutput, single: req.single ?? false });
+    if (!clientBound(this.config.tswren.backend)) await written; // localhost and docker jobs die with this process anyway
   }
 
   private async invoke(b: Backends, base: JobRecord["base"], calls: CallSpec[], futures: ResponseFuture[], remote = false): Promise<void> {
@@ -345,9 +344,11 @@ export class ExecutorCore implements PollSink {
     if (job.remaining === 0) this.activeJobs.delete(jobId);
   }
 
-  /** Memory (MB) the calls of job `jobId` ran with, or undefined for a job not of this executor. */
-  jobMemoryMb(jobId: string): number | undefined {
-    return this.jobs.get(jobId)?.base.memoryMb;
+  /** What `futures` cost at the compute backend's prices (see `fx.cost`). */
+  cost(futures: readonly ResponseFuture[]): CostReport {
+    const backend = this.config.tswren.backend;
+    const section = computeSection(this.config, backend) as unknown as CostPrices & { runtime_memory: number };
+    return costOf(futures, section, backend, (f) => this.jobs.get(f.jobId)?.base.memoryMb ?? section.runtime_memory);
   }
 
   /** What `fx.replay` needs for a failed call of this executor, or undefined. */
@@ -368,17 +369,12 @@ export class ExecutorCore implements PollSink {
     return [...this.jobs.values()].flatMap((j) => j.futures);
   }
 
-  /** Delete every key this executor wrote (never other data). Returns how many. */
+  /** Delete every key this executor wrote (never other data), job records included. Returns how many. */
   async clean(): Promise<number> {
     const b = await this.startedBackends();
-    if (b === null) return 0;
-    const { own, jobs } = keys.executorKeyPrefixes(b.storageRef.prefix, this.executorId);
-    const sweep = b.storage.capabilities.prefixDelete;
     this.uploads.clear();
-    if (sweep !== undefined) return (await sweep.deletePrefix(b.storageRef.bucket, own)) + (await sweep.deletePrefix(b.storageRef.bucket, jobs));
-    const found = [...(await b.storage.list(b.storageRef.bucket, own)), ...(await b.storage.list(b.storageRef.bucket, jobs))];
-    await b.storage.deleteMany(b.storageRef.bucket, found.map((o) => o.key));
-    return found.length;
+    await this.records.flush();
+    return b === null ? 0 : cleanExecutorKeys(b, this.executorId);
   }
 
   /** Cancel what has not run, stop monitoring, clean data when configured, release backends. */
@@ -393,7 +389,9 @@ export class ExecutorCore implements PollSink {
     b.compute.capabilities.cancelRunning?.cancel(this.executorId);
     for (const f of this.registeredFutures()) f.failLocally(ErrorCodes.CANCELLED, "the executor was closed before the call ended", "cancelled");
     await Promise.all(b.monitors.map(async (m) => m.stop()));
+    await b.compute.capabilities.statusRecords?.flush(this.executorId);
     if (this.config.tswren.data_cleaner) await this.clean();
+    else await this.records.flush();
     await b.compute.close();
     await b.storage.close();
   }

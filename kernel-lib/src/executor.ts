@@ -15,13 +15,12 @@ import { checkCallTimeout, isArgumentList, validateCallOptions, type CallOptions
 import { reduceCalls } from "./job/reduce.js";
 import { checkItemArguments } from "./job/params.js";
 import { prepareInputs } from "./job/prepare.js";
-export { assertSerializable } from "./serialize.js";
 import { executorSources, validateExecutorOptions, type ExecutorOptions } from "./executor-options.js";
 import { boundedTimeout, collectResults, executionTimeoutError, type GetResultOptions } from "./results.js";
 import { Storage } from "./storage/storage.js";
 import { checkTimeoutS, requiredDone, waitFutures, type WaitOptions } from "./wait.js";
 import { registerEngine } from "./engine.js";
-import { callConfig } from "./job/call-config.js";
+import { callConfig, innerExecutorId } from "./job/call-config.js";
 import type { Items, Lenient, MapReduceFutures, UserFunction } from "./executor-types.js";
 import { progressFor } from "./progress/progress.js";
 import { plotFutures, type PlotOptions, type PlotResult } from "./plot/plot.js";
@@ -30,8 +29,9 @@ import { rememberJobCode } from "./error-view/job-code.js";
 import { cancelSignal, cancellableSubmission, cancellableWait } from "./cancel.js";
 import { completedResults, type CompletedResult } from "./completed.js";
 import { replayCall, replayRefused } from "./replay.js";
-import { costOf, type CostPrices, type CostReport } from "./cost.js";
-import { computeSection } from "./config/sections.js";
+import type { CostReport } from "./cost.js";
+import { jobLimits, type JobLimits } from "./job/limits.js";
+import { attachJob, type JobRef } from "./jobs/attach.js";
 
 export type { MapReduceFutures, UserFunction } from "./executor-types.js";
 
@@ -59,7 +59,7 @@ export class FunctionExecutor {
       ...(inCall !== undefined ? { config: inCall, env: {} } : {}),
       ...executorSources(options),
     });
-    this.#core = new ExecutorCore(newExecutorId(), config);
+    this.#core = new ExecutorCore(innerExecutorId() ?? newExecutorId(), config);
     registerEngine(this, this.#core);
   }
 
@@ -164,15 +164,8 @@ export class FunctionExecutor {
     return this.track([mapJobId, reduceJobId], !onePerObject, "mapReduce", run()) as Promise<MapReduceFutures<never>>;
   }
 
-  private limits(opts: CallOptions): { timeoutMs: number; memoryMb: number; retries: number; extraEnv: Record<string, string> } {
-    const section = this.#core.computeLimits();
-    const timeoutS = opts.timeout ?? section.runtime_timeout;
-    return {
-      timeoutMs: Math.round(timeoutS * 1000),
-      memoryMb: opts.runtimeMemory ?? section.runtime_memory,
-      retries: opts.retries ?? this.#core.config.tswren.retries,
-      extraEnv: opts.extraEnv ?? {},
-    };
+  private limits(opts: CallOptions): JobLimits {
+    return jobLimits(this.#core.computeLimits(), this.#core.config.tswren.retries, opts);
   }
 
   private startJob<T, R>(kind: JobKind, what: string, fn: UserFunction<T, R>, iterdata: Items<T>, options: CallOptions | undefined): Promise<ResponseFuture[]> {
@@ -307,8 +300,7 @@ export class FunctionExecutor {
     if (!Array.isArray(futures) || !futures.every((f) => f instanceof ResponseFuture)) {
       throw new TswrenError(ErrorCodes.BAD_INPUT, "results: give the list of futures that map/callAsync returned, e.g. fx.results(await fx.map(fn, items))");
     }
-    const core = this.#core;
-    return completedResults(futures, { cancel: (fs) => { core.cancelCalls(fs, "the results loop was interrupted"); }, consumed: (fs) => { core.submissions.consumed(fs); } }, cancelSignal(options.signal));
+    return completedResults(futures, { cancel: (fs) => { this.#core.cancelCalls(fs, "the results loop was interrupted"); }, consumed: (fs) => { this.#core.submissions.consumed(fs); } }, cancelSignal(options.signal));
   }
 
   /**
@@ -339,10 +331,22 @@ export class FunctionExecutor {
    * const { usd, gbSeconds } = fx.cost(futures);
    */
   cost(futures?: readonly ResponseFuture[]): CostReport {
-    const core = this.#core;
-    const backend = core.config.tswren.backend;
-    const section = computeSection(core.config, backend) as unknown as CostPrices & { runtime_memory: number };
-    return costOf(futures ?? core.registeredFutures(), section, backend, (f) => core.jobMemoryMb(f.jobId) ?? section.runtime_memory);
+    return this.#core.cost(futures ?? this.#core.registeredFutures());
+  }
+
+  /**
+   * Futures of a job another process (or this kernel before a restart) submitted, found by its
+   * record in this executor's storage (`tswren jobs` lists them); they wait, give results and
+   * show progress like any other. Localhost and docker calls die with their submitting process.
+   * @example
+   * const futures = await fx.attach("9f86d081884c7d65-0-M000");
+   * await fx.getResult(futures);
+   * @throws TswrenError `TSWREN_BAD_INPUT` (not a job reference), `TSWREN_NO_SUCH_JOB`
+   */
+  async attach<R = unknown>(jobRef: JobRef): Promise<ResponseFuture<R>[]> {
+    const { record, futures } = await attachJob(this.#core.config, jobRef);
+    this.#core.submissions.add(record.single, Promise.resolve(futures));
+    return futures as ResponseFuture<R>[];
   }
 
   /**

@@ -4,6 +4,8 @@
  */
 import { FunctionExecutor } from "./executor.js";
 import type { ExecutorOptions } from "./executor-options.js";
+import type { ResponseFuture } from "./future.js";
+import type { JobRef } from "./jobs/attach.js";
 import { installNotebookProgress } from "./notebook/activate.js";
 
 // In a notebook (tswren kernel, or stock tslab), waits show live progress displays.
@@ -38,6 +40,9 @@ export type { ShowChartOptions, ChartDisplay } from "./plot/show-chart.js";
 export { PROGRESS_MIME } from "./notebook/progress-model.js";
 export type { ProgressPayload } from "./notebook/progress-model.js";
 export { notebookExecutor } from "./notebook/cells.js";
+export type { JobRef } from "./jobs/attach.js";
+export { listJobs } from "./jobs/job-list.js";
+export type { JobSummary, JobState } from "./jobs/job-list.js";
 
 /**
  * Create an executor on the configured backend (config file, `TSWREN_CONFIG`, then `options`);
@@ -50,6 +55,24 @@ export { notebookExecutor } from "./notebook/cells.js";
  */
 export function functionExecutor(options: ExecutorOptions = {}): FunctionExecutor {
   return new FunctionExecutor(options);
+}
+
+/**
+ * Futures of a job another process (or a kernel before it restarted) submitted, found by its
+ * record in the configured storage; they wait, give results and show progress like the
+ * futures of `map`. Read them with `getResult` of any executor, or `future.result()`.
+ * On localhost and docker, calls die with the process that submitted them
+ * (`TSWREN_JOB_DIED_WITH_CLIENT`).
+ * @param jobRef - `"<executorId>-<jobId>"` as `tswren jobs` lists it, or a future's ids
+ * @param options - where the job's storage is (config file, `config`, `storage`...), as for `functionExecutor`
+ * @example
+ * const futures = await attach("9f86d081884c7d65-0-M000");
+ * console.log(await Promise.all(futures.map((f) => f.result())));
+ * @throws TswrenError `TSWREN_BAD_INPUT` (not a job reference), `TSWREN_NO_SUCH_JOB`
+ */
+export async function attach<R = unknown>(jobRef: JobRef, options: ExecutorOptions = {}): Promise<ResponseFuture<R>[]> {
+  const { attachJob } = await import("./jobs/attach.js");
+  return (await attachJob(new FunctionExecutor(options).config, jobRef)).futures as ResponseFuture<R>[];
 }
 
 /**

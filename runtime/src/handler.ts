@@ -32,7 +32,7 @@ import type {
   StorageBackend,
 } from "tswren/internal";
 import { openPart } from "tswren/internal";
-import * as internalApi from "tswren/internal";
+import * as tswrenApi from "tswren";
 import type { PartSpec } from "tswren/internal";
 import { loadFunction } from "./function-cache.js";
 import { previewInput } from "./input-preview.js";
@@ -43,18 +43,9 @@ import { ProcessExitRequested, withExitGuard } from "./exit-guard.js";
 import { newCallScope, runInScope } from "./fault-guard.js";
 import { StorageStalled, storageStep } from "./storage-deadline.js";
 
-/**
- * What `import ... from "tswren"` gives a function on runtimes bundled without the client side
- * (OpenWhisk, Knative, Lambda, docker): storage, data and error classes; creating an executor
- * inside a function is refused with a coded error there (the local worker provides all of tswren).
- */
-function runtimeApi(): Record<string, unknown> {
-  const refuse = (): never => {
-    throw new TswrenError(ErrorCodes.BAD_INPUT, "an executor created inside a function runs on the localhost backend only in this tswren version; run the outer job with backend: \"localhost\", or return plain values");
-  };
-  return { ...internalApi, functionExecutor: refuse, localExecutor: refuse, FunctionExecutor: refuse };
-}
-provideRuntimeModule("tswren", runtimeApi());
+// `import ... from "tswren"` in a function gives the whole public API on every runtime: a function
+// may create an executor itself (from the invoking executor's config, see job/call-config.ts).
+provideRuntimeModule("tswren", tswrenApi);
 
 /** What the handler tells its entry point while calls run. */
 export interface HandlerHooks {
@@ -188,7 +179,7 @@ export async function executeCall(payload: InvocationPayload, call: CallSpec, ho
       const callerConfig = payload.callerConfig;
       const run = (): Promise<unknown> => withExitGuard(() => fn(item, ctx));
       try {
-        return await (callerConfig === undefined ? run() : runWithCallConfig(callerConfig, payload.storage, run));
+        return await (callerConfig === undefined ? run() : runWithCallConfig(callerConfig, payload.storage, run, { executorId: payload.executorId, jobId: payload.jobId, callId: call.callId }));
       } finally {
         stats.workerFuncEndMs = Date.now();
       }

@@ -3,7 +3,7 @@
  * combines, then reads their results in map order. A map call that failed for good fails the
  * reducer with that call's error.
  */
-import { ErrorCodes, TswrenError, decodeStatus, deserializeValue, keys } from "tswren/internal";
+import { ErrorCodes, TswrenError, deserializeValue, readJobStatuses } from "tswren/internal";
 import type { CallStatus, ReduceInput, StorageBackend, StorageRef } from "tswren/internal";
 
 const FIRST_POLL_MS = 10;
@@ -11,10 +11,6 @@ const MAX_POLL_MS = 500;
 
 function isFinal(status: CallStatus, maxAttempts: number): boolean {
   return status.ok || status.attempt >= maxAttempts;
-}
-
-async function readStatus(storage: StorageBackend, ref: StorageRef, key: string): Promise<CallStatus> {
-  return decodeStatus((await storage.get(ref.bucket, key)).toString("utf8"));
 }
 
 /** Wait until every map call of `input` has a final status; returns them in map order. */
@@ -26,16 +22,14 @@ async function waitForStatuses(
   signal: AbortSignal,
 ): Promise<CallStatus[]> {
   const found = new Map<string, CallStatus>();
-  const prefix = keys.jobPrefix(ref.prefix, executorId, input.mapJobId);
+  const wanted = new Set(input.mapCallIds);
+  // Statuses come as `status.json` per call or in batches (localhost): each is read once.
+  const skips = { readBatches: new Set<string>(), skipCall: (callId: string) => found.has(callId) };
+  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId, jobId: input.mapJobId };
   let delay = FIRST_POLL_MS;
   for (;;) {
-    const present = new Set((await storage.list(ref.bucket, prefix)).map((o) => o.key));
-    for (const callId of input.mapCallIds) {
-      if (found.has(callId)) continue;
-      const key = keys.statusKey(ref.prefix, executorId, input.mapJobId, callId);
-      if (!present.has(key)) continue;
-      const status = await readStatus(storage, ref, key);
-      if (isFinal(status, input.maxAttempts)) found.set(callId, status);
+    for (const [callId, status] of await readJobStatuses(storage, job, skips)) {
+      if (wanted.has(callId) && !found.has(callId) && isFinal(status, input.maxAttempts)) found.set(callId, status);
     }
     if (found.size === input.mapCallIds.length) return input.mapCallIds.map((id) => found.get(id) as CallStatus);
     if (signal.aborted) throw new TswrenError(ErrorCodes.CANCELLED, "reducer stopped while waiting for map results");

@@ -82,7 +82,7 @@ describe("tswren map | call-async | map-reduce", () => {
     expect(ref.code).toBe(0);
     const job = ref.last as { tswren: string; executorId: string; jobKeys: string[]; calls: number; state: string };
     expect(job).toMatchObject({ tswren: "job", calls: 1, state: "done", jobKeys: [`${job.executorId}-M000`] });
-    expect(storedKeys(root).some((k) => k.includes(`${job.executorId}-M000`) && k.endsWith("status.json"))).toBe(true);
+    expect(storedKeys(root).some((k) => k.includes(`${job.executorId}-M000/statuses/`))).toBe(true); // localhost: status batches
     const big = tswren(["call-async", "-m", "wordstats.ts#text", "-d", "5000", "--max-result-bytes", "1000"], root);
     const stored = big.last as { tswren: string; bucket: string; key: string; bytes: number };
     expect(stored).toMatchObject({ tswren: "stored-result", bucket: "tswren-data", bytes: 5002 });

@@ -1,6 +1,8 @@
 import { connect } from "amqplib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeStatus, encodeMonitorMessage } from "../../kernel-lib/src/protocol.js";
+import { encodeMonitorMessage, type CallStatus } from "../../kernel-lib/src/protocol.js";
+import { readCallStatus } from "../../kernel-lib/src/storage/status-records.js";
+import { createStorageBackend } from "../../kernel-lib/src/storage/registry.js";
 import type { FunctionExecutor, ResponseFuture } from "../../kernel-lib/src/index.js";
 import { caught } from "../helpers/caught.js";
 import { tempDir, testExecutor } from "../helpers/executor.js";
@@ -22,6 +24,23 @@ afterAll(() => fx.close());
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
+/** A call's stored status (on localhost, from the status batch written within 100 ms of its end). */
+async function storedStatus(f: ResponseFuture): Promise<CallStatus> {
+  const t = fx.config.tswren;
+  const storage = await createStorageBackend("localhost", { storage_root: root });
+  try {
+    let status: CallStatus | null = null;
+    for (let i = 0; status === null && i < 200; i++) {
+      status = await readCallStatus(storage, { bucket: t.storage_bucket, prefix: t.storage_prefix, executorId: fx.executorId, jobId: f.jobId }, f.callId);
+      if (status === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (status === null) throw new Error(`no stored status for call ${f.jobId}/${f.callId}`);
+    return status;
+  } finally {
+    await storage.close();
+  }
+}
+
 describe("RabbitMQ monitoring faults", () => {
   it("completes a call whose end message the broker dropped, from storage after its deadline", async () => {
     const monitor = await rabbitMonitor(fx);
@@ -40,7 +59,6 @@ describe("RabbitMQ monitoring faults", () => {
 
   it("counts duplicate start and end messages once", async () => {
     const monitor = await rabbitMonitor(fx);
-    const storage = await fx.storage();
     const conn = await connect(broker().amqpUrl);
     const channel = await conn.createConfirmChannel();
     const queue = monitor.target.queue;
@@ -56,7 +74,7 @@ describe("RabbitMQ monitoring faults", () => {
         const [done] = await fx.wait(futures.filter((f) => !resent.has(f)), { returnWhen: "ANY_COMPLETED" });
         for (const f of done) {
           resent.add(f);
-          const status = decodeStatus((await storage.get(`tswren.jobs/${fx.executorId}-${f.jobId}/${f.callId}/status.json`)).toString("utf8"));
+          const status = await storedStatus(f);
           const start = { type: "start" as const, executorId: fx.executorId, jobId: f.jobId, callId: f.callId, attempt: 1, workerStartMs: status.stats.workerStartMs ?? 0 };
           for (let copy = 0; copy < 2; copy++) {
             channel.sendToQueue(queue, encodeMonitorMessage(start));

@@ -57,6 +57,15 @@ export interface CancelCapability {
   cancel(executorId: string, jobId?: string): number;
 }
 
+/**
+ * Capability: the backend stores the statuses it reports itself, in batches written shortly after
+ * the events (localhost: no worker writes a `status.json` per call).
+ */
+export interface StatusRecordsCapability {
+  /** Write the executor's pending status records now; resolves once they are stored. */
+  flush(executorId: string): Promise<void>;
+}
+
 /** Capability: list the runtimes the backend runs calls in. */
 export interface RuntimeListCapability {
   /** One line for people per runtime (or one line saying none is deployed). */
@@ -86,6 +95,8 @@ export interface ComputeCapabilities {
   readonly cancelPending?: CancelCapability;
   /** Stop calls that are running now. */
   readonly cancelRunning?: CancelCapability;
+  /** Statuses stored by the backend in batches (flushed before the data cleaner runs). */
+  readonly statusRecords?: StatusRecordsCapability;
   /** List the deployed runtimes (`tswren runtime list`). */
   readonly runtimeList?: RuntimeListCapability;
   /** Deploy and remove runtimes (`tswren runtime deploy|delete`). */

@@ -5,13 +5,12 @@
  */
 import { decodeStatus } from "../protocol.js";
 import type { CallSpec, InvocationPayload } from "../protocol.js";
-import type { StorageBackend } from "../storage/backend.js";
 import * as keys from "../storage/keys.js";
-import { createStorageBackend } from "../storage/registry.js";
+import { PayloadStorages } from "./payload-storages.js";
 
 /** Reads calls' `status.json` to tell which ones did not report. */
 export class UnreportedCalls {
-  private readonly storages = new Map<string, Promise<StorageBackend>>();
+  private readonly storages = new PayloadStorages();
 
   /**
    * The calls of `payload` with no status for their attempt (or a later one).
@@ -19,7 +18,7 @@ export class UnreportedCalls {
    * @returns the calls that did not report; on a storage failure, those not known to have reported
    */
   async of(payload: InvocationPayload): Promise<CallSpec[]> {
-    const storage = await this.storageOf(payload);
+    const storage = await this.storages.of(payload);
     const { bucket, prefix } = payload.storage;
     const reported = await Promise.all(payload.calls.map(async (call) => {
       try {
@@ -35,20 +34,6 @@ export class UnreportedCalls {
 
   /** Close the storage clients. */
   async close(): Promise<void> {
-    const all = [...this.storages.values()];
-    this.storages.clear();
-    for (const s of all) await s.then((b) => b.close(), () => undefined);
-  }
-
-  private storageOf(payload: InvocationPayload): Promise<StorageBackend> {
-    const ref = payload.storage;
-    const id = JSON.stringify([ref.backend, ref.config]);
-    let storage = this.storages.get(id);
-    if (storage === undefined) {
-      storage = createStorageBackend(ref.backend, ref.config);
-      this.storages.set(id, storage);
-      storage.catch(() => { this.storages.delete(id); });
-    }
-    return storage;
+    await this.storages.close();
   }
 }

@@ -9,10 +9,10 @@
  */
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { ResponseFuture } from "../future.js";
-import { decodeStatus, type CallStatus } from "../protocol.js";
+import type { CallStatus } from "../protocol.js";
 import { deserializeValue } from "../serialize.js";
 import type { StorageBackend } from "../storage/backend.js";
-import * as keys from "../storage/keys.js";
+import { readCallStatus } from "../storage/status-records.js";
 
 /** Where a future's call writes its status: known to the executor that submitted it. */
 export interface FutureOrigin {
@@ -124,10 +124,9 @@ export async function resolveFutureRefs(value: unknown, reader: RefReader): Prom
 }
 
 async function readRef(ref: FutureRef, reader: RefReader): Promise<unknown> {
-  const key = keys.statusKey(ref.prefix, ref.executorId, ref.jobId, ref.callId);
   for (;;) {
     if (reader.stopped()) throw new TswrenError(ErrorCodes.CANCELLED, `stopped waiting for future ${ref.executorId}/${ref.jobId}/${ref.callId} returned by the call`);
-    const status = await finalStatus(reader.storage, ref, key);
+    const status = await finalStatus(reader.storage, ref);
     if (status !== null) {
       if (!status.ok || status.result === undefined) {
         if (!status.ok) throw new ReturnedFutureFailed(ref, status);
@@ -140,15 +139,15 @@ async function readRef(ref: FutureRef, reader: RefReader): Promise<unknown> {
   }
 }
 
-async function finalStatus(storage: StorageBackend, ref: FutureRef, key: string): Promise<CallStatus | null> {
-  let text: string;
+async function finalStatus(storage: StorageBackend, ref: FutureRef): Promise<CallStatus | null> {
+  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId: ref.executorId, jobId: ref.jobId };
+  let status: CallStatus | null;
   try {
-    text = (await storage.get(ref.bucket, key)).toString("utf8");
+    status = await readCallStatus(storage, job, ref.callId);
   } catch (err) {
     if (err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY) return null;
     throw err;
   }
-  const status = decodeStatus(text);
-  if (status.jobNonce !== ref.jobNonce) return null;
+  if (status === null || status.jobNonce !== ref.jobNonce) return null;
   return status.ok || status.attempt >= ref.maxAttempts ? status : null;
 }

@@ -8,6 +8,8 @@ import type { CallStatus } from "../protocol.js";
 import type { StorageBackend } from "../storage/backend.js";
 import { ReturnedFutureFailed, resolveFutureRefs } from "./future-refs.js";
 
+export { hasFutureRefs } from "./future-refs.js";
+
 /** Status reads of a returned call not ended yet: localhost storage is a local folder. */
 const POLL_MS = { local: 50, remote: 500 };
 

@@ -1,12 +1,14 @@
 /**
  * Storage-polling monitor: for backends without a channel of their own (OpenWhisk), the client
- * lists each active job's prefix, reads the `status.json` of calls that ended, and notices calls
+ * lists each active job's prefix, reads the `status.json` of calls that ended (and the status
+ * batches the localhost backend writes instead), and notices calls
  * that started. It also enforces deadlines: a call that has not reported by its deadline (a lost
  * activation, a platform timeout) is reported lost, so nothing ever hangs.
  */
 import { decodeStatus } from "../protocol.js";
 import type { StorageRef } from "../protocol.js";
-import type { StorageBackend } from "../storage/backend.js";
+import type { ObjectInfo, StorageBackend } from "../storage/backend.js";
+import { decodeStatusBatch } from "../storage/status-records.js";
 import * as keys from "../storage/keys.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
 import { ReportOnce } from "./report-once.js";
@@ -48,6 +50,7 @@ export class StoragePollMonitor implements Monitor {
   private running = false;
   private intervalMs: number;
   private readonly seenStarts = new Set<string>();
+  private readonly readBatchKeys = new Set<string>();
   private readonly once = new ReportOnce();
   /** Storage requests made, for benchmarks. */
   requests = 0;
@@ -118,6 +121,7 @@ export class StoragePollMonitor implements Monitor {
       this.requests++;
       const listed = await this.storage.list(this.ref.bucket, prefix);
       const present = new Map(listed.map((o) => [o.key, o]));
+      if (await this.readBatches(listed, calls)) changed = true;
       for (const call of calls) {
         const statusKey = keys.statusKey(this.ref.prefix, this.executorId, jobId, call.callId);
         if (present.has(statusKey)) {
@@ -136,6 +140,29 @@ export class StoragePollMonitor implements Monitor {
           if (this.once.start(jobId, call.callId, call.attempt)) this.sink.onStart(jobId, call.callId, call.attempt, start.lastModifiedMs);
           changed = true;
         }
+      }
+    }
+    return changed;
+  }
+
+  /**
+   * Deliver the statuses of watched calls found in status batches not read before (batches never
+   * change once written); returns true when one was delivered.
+   */
+  private async readBatches(listed: readonly ObjectInfo[], calls: readonly WatchedCall[]): Promise<boolean> {
+    const fresh = listed.filter((o) => keys.isStatusBatchKey(o.key) && !this.readBatchKeys.has(o.key));
+    if (fresh.length === 0) return false;
+    const watched = new Map(calls.map((c) => [c.callId, c]));
+    let changed = false;
+    for (const o of fresh) {
+      this.requests++;
+      const statuses = await decodeStatusBatch(await this.storage.get(this.ref.bucket, o.key));
+      this.readBatchKeys.add(o.key);
+      for (const status of statuses) {
+        const call = watched.get(status.callId);
+        if (call === undefined || status.attempt < call.attempt) continue;
+        if (this.once.status(status)) this.sink.onStatus(status);
+        changed = true;
       }
     }
     return changed;

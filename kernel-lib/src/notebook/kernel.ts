@@ -11,6 +11,7 @@
  *   cell's signal, which cancels the job the cell waits on.
  */
 import { shareOwnPackages } from "./own-packages.js";
+import { randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import { CellExecutor, type TslabExecutor } from "./cell-executor.js";
@@ -19,6 +20,7 @@ import type { DisplayWriter } from "./cell-context.js";
 import { setCellSources } from "../error-view/job-code.js";
 import { CellHistory } from "./history.js";
 import { installKernelHook } from "./kernel-hook.js";
+import { printLastValue } from "./last-value.js";
 import { CELLS_GLOBAL } from "./magic.js";
 import { stopLiveDisplays } from "./notebook-progress.js";
 import { decodeMessage, encodeMessage, replyTo, type JupyterMessage, type MessageHeader } from "./wire.js";
@@ -178,7 +180,12 @@ export async function startKernel(configPath: string): Promise<void> {
   shareOwnPackages(process.cwd());
   const tslab = loadTslab();
   const inner = tslab.executor.createExecutor(process.cwd(), converterSet(tslab), {
-    log: (...args) => { console.log(...args); },
+    log: (...args) => {
+      printLastValue(args, {
+        log: (text) => { console.log(text); },
+        show: (text) => { cells.contexts.sendDisplay({ data: { "text/plain": text }, metadata: {}, transient: { display_id: randomBytes(8).toString("hex") } }, false); },
+      });
+    },
     error: (...args) => { console.error(...(isTslabInterrupt(args[0]) ? [interruptedMessage(cells)] : args)); },
   });
   const cells = new CellExecutor(inner, { error: (message) => { console.error(message); } });

@@ -1,7 +1,9 @@
 /**
  * The storage key layout of the job protocol, in one place:
  * `<prefix>/<executorId>/<hash>.func`, `<prefix>/<executorId>/<hash>.mod`,
- * `<prefix>/<executorId>-<jobId>/data`, `<prefix>/<executorId>-<jobId>/<callId>/{start,status.json,output}`.
+ * `<prefix>/<executorId>-<jobId>/data`, `<prefix>/<executorId>-<jobId>/<callId>/{start,status.json,output}`,
+ * and on localhost compute, batched status records `<prefix>/<executorId>-<jobId>/statuses/<batchId>.gz`
+ * instead of one `status.json` per call.
  */
 
 function join(prefix: string, rest: string): string {
@@ -49,6 +51,21 @@ export function statusKey(prefix: string, executorId: string, jobId: string, cal
   return join(prefix, `${executorId}-${jobId}/${callId}/status.json`);
 }
 
+/** Prefix of a job's batched status records (localhost compute: many calls' statuses per object). */
+export function statusBatchPrefix(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/statuses/`);
+}
+
+/** Key of one batch of a job's status records (`batchId`: unique per writer, sortable). */
+export function statusBatchKey(prefix: string, executorId: string, jobId: string, batchId: string): string {
+  return join(prefix, `${executorId}-${jobId}/statuses/${batchId}.gz`);
+}
+
+/** True for keys written by {@link statusBatchKey}. */
+export function isStatusBatchKey(key: string): boolean {
+  return /\/statuses\/[^/]+\.gz$/.test(key);
+}
+
 /** Key of a call's result when it is too large to sit inline in its status. */
 export function outputKey(prefix: string, executorId: string, jobId: string, callId: string): string {
   return join(prefix, `${executorId}-${jobId}/${callId}/output`);
@@ -56,8 +73,23 @@ export function outputKey(prefix: string, executorId: string, jobId: string, cal
 
 /**
  * The prefixes that hold all of one executor's keys, for the data cleaner: its own folder and
- * every `<executorId>-<jobId>/` folder. Nothing outside these is ever deleted.
+ * every `<executorId>-<jobId>/` folder, and its job records. Nothing outside these is ever deleted.
  */
-export function executorKeyPrefixes(prefix: string, executorId: string): { own: string; jobs: string } {
-  return { own: executorPrefix(prefix, executorId), jobs: join(prefix, `${executorId}-`) };
+export function executorKeyPrefixes(prefix: string, executorId: string): { own: string; jobs: string; records: string } {
+  return { own: executorPrefix(prefix, executorId), jobs: join(prefix, `${executorId}-`), records: join(prefix, `jobs/${executorId}-`) };
+}
+
+/** Prefix of the job records (`tswren jobs`, `attach`): `<prefix>/jobs/`. */
+export function jobRecordsPrefix(prefix: string): string {
+  return join(prefix, "jobs/");
+}
+
+/** Key of one job's record: `<prefix>/jobs/<executorId>-<jobId>.json`. */
+export function jobRecordKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `jobs/${executorId}-${jobId}.json`);
+}
+
+/** Key of a job's call specs, kept for `tswren replay` (small jobs only). */
+export function callSpecsKey(prefix: string, executorId: string, jobId: string): string {
+  return join(prefix, `${executorId}-${jobId}/calls.json`);
 }

@@ -4,21 +4,23 @@
  * call's status back on the same channel (the localhost backend's direct channel). The pool
  * knows which call runs from that order, so no per-call start message is needed.
  *
- * A call's status write overlaps the next call (statuses are still reported in call order, each
- * once it is stored), so a slow store does not stall the pool between calls.
+ * A worker writes no `status.json`: the pool stores the statuses it receives in batches per job
+ * (`compute/localhost/status-batcher.ts`), so a status travels to its future at once. With
+ * RabbitMQ monitoring, a call's publish overlaps the next call (statuses are still reported in
+ * call order, each once published).
  *
  * Faults stay with their call (`fault-guard.ts`): an error thrown or rejected by a timer or
  * promise a call left behind, or its late `process.exit`, is reported against that call (a
  * `fault` message; the pool logs it) and never fails the call running now; the worker then
  * retires once that call is reported, and the pool replaces it.
  */
-import type { HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
-import { provideRuntimeModule } from "tswren/internal";
+import type { CallStatus, HostMessage, InvocationPayload, WorkerMessage } from "tswren/internal";
+import { provideRuntimeModule, publishStatus } from "tswren/internal";
 import * as tswrenApi from "tswren";
 import { exitProcess, guardExitForever, workerShouldRetire } from "../exit-guard.js";
 import { installFaultGuard, onUnclean, workerIsUnclean } from "../fault-guard.js";
 import { writeRealStderr } from "../log-capture.js";
-import { executeCall, persistStatus } from "../handler.js";
+import { executeCall } from "../handler.js";
 import { startMarkerHook } from "../start-marker.js";
 
 // A function may create an executor itself (its calls run on this worker's own local pool).
@@ -28,7 +30,7 @@ const workerId = `local-${process.pid}`;
 const queue: InvocationPayload[] = [];
 let running = false;
 let retired = false;
-/** Status writes allowed to overlap the following calls. */
+/** RabbitMQ publishes allowed to overlap the following calls. */
 const MAX_PENDING_WRITES = 16;
 let pendingWrites = 0;
 /** Reports statuses in call order, each after its write finished. */
@@ -46,6 +48,21 @@ function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
 }
 
+/**
+ * With RabbitMQ monitoring: the status goes to the pool at once too (the pool stores it, the
+ * storage fallback's record, even while a stalled broker holds the publish); publishes run in
+ * call order, overlapping the next calls.
+ */
+async function report(payload: InvocationPayload, status: CallStatus): Promise<void> {
+  send({ type: "status", status });
+  pendingWrites++;
+  reporting = reporting.then(async () => {
+    await publishStatus(payload, status);
+    pendingWrites--;
+  });
+  if (pendingWrites >= MAX_PENDING_WRITES) await reporting;
+}
+
 async function drain(): Promise<void> {
   if (running) return;
   running = true;
@@ -53,18 +70,9 @@ async function drain(): Promise<void> {
     for (let payload = queue.shift(); payload !== undefined; payload = queue.shift()) {
       const beforeCall = startMarkerHook(payload, workerId);
       for (const call of payload.calls) {
-        const { status, storage } = await executeCall(payload, call, { workerId, ...(beforeCall ? { beforeCall } : {}) });
-        const stored = persistStatus(storage, payload, status);
-        pendingWrites++;
-        // A failure reaches the client at once, before its best-effort status write (which a
-        // stalled store may hold for long); a success once its status is stored, in call order.
-        if (!status.ok) send({ type: "status", status });
-        reporting = reporting.then(async () => {
-          const final = await stored;
-          if (status.ok) send({ type: "status", status: final });
-          pendingWrites--;
-        });
-        if (pendingWrites >= MAX_PENDING_WRITES) await reporting;
+        const { status } = await executeCall(payload, call, { workerId, ...(beforeCall ? { beforeCall } : {}) });
+        if (payload.amqp === undefined) send({ type: "status", status });
+        else await report(payload, status);
         if (workerShouldRetire() || workerIsUnclean()) {
           await reporting;
           retire(workerShouldRetire() ? "a function called process.exit" : "an error escaped a call");

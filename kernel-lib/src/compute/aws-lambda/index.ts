@@ -21,10 +21,9 @@ import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
 import { DeploymentKey } from "../../security/key-store.js";
 import { signPayload } from "../../security/signing.js";
 import type { InvocationPayload, RemoteInvokeRequest } from "../../protocol.js";
-import type { StorageBackend } from "../../storage/backend.js";
-import { createStorageBackend } from "../../storage/registry.js";
 import type { ComputeBackend, ComputeCapabilities, InvokeReceipt, StagedPayload } from "../backend.js";
 import { InvokeQueue, type FailureDecision } from "../openwhisk/invoke-queue.js";
+import { PayloadStorages } from "../payload-storages.js";
 import type { ComputeContext } from "../registry.js";
 import { lambdaClients, type LambdaClients } from "./clients.js";
 import { ASYNC_PAYLOAD_LIMIT_BYTES, EVENT_SIGNATURE_TTL_MS, stagedPayloadKey, type LambdaPayloadRef } from "./events.js";
@@ -68,7 +67,7 @@ export class AwsLambdaCompute implements ComputeBackend {
   private readonly clients: LambdaClients;
   private readonly queue: InvokeQueue<InvocationMeta>;
   private readonly networkRetries: number;
-  private readonly storages = new Map<string, Promise<StorageBackend>>();
+  private readonly storages = new PayloadStorages();
   /** The deployment's signing key (every event is signed with it). */
   readonly signing: DeploymentKey;
   private closed = false;
@@ -124,16 +123,10 @@ export class AwsLambdaCompute implements ComputeBackend {
    */
   private async stage(payload: InvocationPayload): Promise<LambdaPayloadRef> {
     const ref = payload.storage;
-    const id = JSON.stringify([ref.backend, ref.config]);
-    let storage = this.storages.get(id);
-    if (storage === undefined) {
-      storage = createStorageBackend(ref.backend, ref.config);
-      this.storages.set(id, storage);
-    }
     const amqp = payload.amqp !== undefined ? { amqp: { ...payload.amqp, url: "" } } : {};
     const text = JSON.stringify({ ...encodePayload({ ...payload, storage: { ...ref, config: {} }, ...amqp }), startMarkers: true });
     const key = stagedPayloadKey(ref.prefix, payload.executorId, payload.jobId, payload.calls[0]?.callId ?? "00000");
-    await (await storage).put(ref.bucket, key, text);
+    await (await this.storages.of(payload)).put(ref.bucket, key, text);
     const sha256 = createHash("sha256").update(text).digest("hex");
     const credentials = { storageConfig: ref.config, ...(payload.amqp !== undefined ? { amqpUrl: payload.amqp.url } : {}) };
     return { protocolVersion: PROTOCOL_VERSION, kind: "payload-ref", storage: { ...ref, config: {} }, key, sha256, credentials };
@@ -198,7 +191,7 @@ export class AwsLambdaCompute implements ComputeBackend {
     this.closed = true;
     this.queue.close(new TswrenError(ErrorCodes.EXECUTOR_CLOSED, "the aws_lambda backend was closed before the invocation was sent; create a new executor"));
     this.clients.close();
-    for (const s of this.storages.values()) await s.then((b) => b.close()).catch(() => undefined);
+    await this.storages.close();
   }
 
   private assertOpen(): void {

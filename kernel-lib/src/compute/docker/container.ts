@@ -5,21 +5,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type { CallSpec, InvocationPayload } from "../../protocol.js";
+import type { InvocationPayload } from "../../protocol.js";
+import { PoolSlot, type KillReason, type QueuedCall, type RefHandle } from "../pool-slot.js";
 import { dockerEnv, runDocker } from "./docker-cli.js";
 import { encodeFrame, FrameReader, type DockerHostMessage, type DockerWorkerMessage } from "./frames.js";
 import type { DockerSettings } from "./settings.js";
-
-/** A call sent to a container and not yet reported. */
-export interface QueuedCall {
-  payload: InvocationPayload;
-  call: CallSpec;
-  /** How many containers ended before this call started (guards against poison loops). */
-  dispatchFailures: number;
-}
-
-/** Why the client ended a container, when it did. */
-export type KillReason = { kind: "timeout"; limitMs: number } | { kind: "stall" } | { kind: "shutdown" } | { kind: "cancelled" };
 
 /** How the container ended, as the engine reports it (null when it was already removed). */
 export interface ContainerEnd {
@@ -47,8 +37,6 @@ export const LABEL_CLIENT_HOST = "tswren.client-host";
 /** Where the client's runtime directory is mounted inside every container. */
 export const RUNTIME_MOUNT = "/opt/tswren-client-runtime";
 
-const STDERR_TAIL_BYTES = 8192;
-
 /** Identity of this client process, written as labels on its containers. */
 export interface ClientIdentity {
   clientId: string;
@@ -75,7 +63,7 @@ export function runArgs(name: string, settings: DockerSettings, spec: ContainerS
 }
 
 /** Wrapper around one container and the `docker run -i` process attached to it. */
-export class DockerContainer {
+export class DockerContainer extends PoolSlot {
   readonly name: string;
   readonly spec: ContainerSpec;
   readonly specKey: string;
@@ -83,15 +71,6 @@ export class DockerContainer {
   readonly startedMs = Date.now();
   /** When the runtime inside said it is ready. */
   readyMs = 0;
-  /** Calls sent and not yet reported, in the order the runtime runs them. */
-  readonly inflight: QueuedCall[] = [];
-  running: QueuedCall | null = null;
-  ready = false;
-  retiring = false;
-  exited = false;
-  killReason: KillReason | null = null;
-  stderrTail = "";
-  timer: NodeJS.Timeout | null = null;
   private readonly settings: DockerSettings;
   private readonly reader = new FrameReader<DockerWorkerMessage>();
   /** Resolves once the container is gone and reported. */
@@ -111,6 +90,7 @@ export class DockerContainer {
     onMessage: (c: DockerContainer, m: DockerWorkerMessage) => void,
     onEnd: (c: DockerContainer, end: ContainerEnd) => void,
   ) {
+    super();
     this.settings = settings;
     this.ended = new Promise((resolve) => { this.markEnded = resolve; });
     this.spec = spec;
@@ -123,7 +103,7 @@ export class DockerContainer {
     this.child.stdin?.on("error", () => undefined);
     this.child.on("error", (err) => { this.stderrTail += `\n${err.message}`; });
     this.child.stderr?.setEncoding("utf8");
-    this.child.stderr?.on("data", (chunk: string) => { this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES); });
+    this.child.stderr?.on("data", (chunk: string) => { this.appendStderr(chunk); });
     this.child.stdout?.on("data", (chunk: Buffer) => { this.onData(chunk, onMessage); });
     this.child.once("close", () => {
       this.clearTimer();
@@ -171,13 +151,8 @@ export class DockerContainer {
     if (this.child.stdin?.writable === true) this.child.stdin.write(encodeFrame(message));
   }
 
-  /** Keep the client process alive only while this container has work. */
-  setActive(active: boolean): void {
-    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as Array<{ ref?(): unknown; unref?(): unknown } | null | undefined>;
-    for (const h of handles) {
-      if (active) h?.ref?.();
-      else h?.unref?.();
-    }
+  protected refHandles(): RefHandle[] {
+    return [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as RefHandle[];
   }
 
   /** Remove the container at once (`docker rm -f`), remembering why. */
@@ -200,16 +175,6 @@ export class DockerContainer {
     return this.ended;
   }
 
-  /** Replace the running timer. */
-  setTimer(ms: number, fire: () => void): void {
-    this.clearTimer();
-    this.timer = setTimeout(fire, ms);
-  }
-
-  clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
 }
 
 /** `docker rm -f NAMES...`; never throws (a container already gone is fine). */

@@ -28,12 +28,16 @@ export function localWorkerEntry(): string {
 /** Calls run in local worker processes. */
 export class LocalhostCompute implements ComputeBackend {
   readonly name = "localhost";
-  /** Events over IPC; pending and running calls can be cancelled; every call is reported. */
+  /**
+   * Events over IPC; pending and running calls can be cancelled; every call is reported; the
+   * pool stores statuses in batches per job (no `status.json` per call).
+   */
   readonly capabilities: ComputeCapabilities = {
     reportsEveryCall: true,
     events: { subscribe: (listener) => this.onEvent(listener) },
     cancelPending: { cancel: (executorId, jobId) => this.cancelPending(executorId, jobId) },
     cancelRunning: { cancel: (executorId, jobId) => this.cancelRunning(executorId, jobId) },
+    statusRecords: { flush: (executorId) => this.shared.pool.records.flush(executorId) },
   };
   /** The pool splits invocations into batches itself, so a whole job travels as one. */
   readonly callsPerInvocation = Number.POSITIVE_INFINITY;

@@ -4,20 +4,8 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import type { CallSpec, HostMessage, InvocationPayload, WorkerMessage } from "../../protocol.js";
-
-/** A call sent to a worker and not yet reported. */
-export interface QueuedCall {
-  payload: InvocationPayload;
-  call: CallSpec;
-  /** How many workers died before this call started (guards against poison loops). */
-  dispatchFailures: number;
-}
-
-/** Why the host killed a worker, when it did. */
-export type KillReason = { kind: "timeout"; limitMs: number } | { kind: "oom"; rssMb: number } | { kind: "stall" } | { kind: "shutdown" } | { kind: "cancelled" };
-
-const STDERR_TAIL_BYTES = 8192;
+import type { HostMessage, InvocationPayload, WorkerMessage } from "../../protocol.js";
+import { PoolSlot, type KillReason, type QueuedCall, type RefHandle } from "../pool-slot.js";
 const PAGE_BYTES = 4096;
 
 /**
@@ -32,21 +20,12 @@ function initialOldSpaceMb(memoryMb: number): number {
 }
 
 /** Wrapper around one forked worker process. */
-export class WorkerProcess {
+export class WorkerProcess extends PoolSlot {
   readonly child: ChildProcess;
   readonly memoryMb: number;
-  /** Calls sent and not yet reported, in the order the worker runs them. */
-  readonly inflight: QueuedCall[] = [];
-  /** The call the worker reported as started and has not finished. */
-  running: QueuedCall | null = null;
+  /** Workers of one memory size are interchangeable. */
+  readonly specKey: string;
   runningSinceMs = 0;
-  ready = false;
-  /** The worker said it runs nothing more: calls still listed in `inflight` never started. */
-  retiring = false;
-  exited = false;
-  killReason: KillReason | null = null;
-  stderrTail = "";
-  timer: NodeJS.Timeout | null = null;
 
   /**
    * @param entry - path of the runtime's local worker script
@@ -60,7 +39,9 @@ export class WorkerProcess {
     onMessage: (w: WorkerProcess, m: WorkerMessage) => void,
     onExit: (w: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void,
   ) {
+    super();
     this.memoryMb = memoryMb;
+    this.specKey = String(memoryMb);
     this.child = fork(entry, [], {
       execArgv: [`--max-old-space-size=${memoryMb}`, `--initial-old-space-size=${initialOldSpaceMb(memoryMb)}`, ...(process.env["TSWREN_WORKER_PROF"] ? ["--cpu-prof", `--cpu-prof-dir=${process.env["TSWREN_WORKER_PROF"]}`] : [])],
       serialization: "advanced",
@@ -71,9 +52,7 @@ export class WorkerProcess {
       env: { ...process.env, TSWREN_WORKER: "1" },
     });
     this.child.stderr?.setEncoding("utf8");
-    this.child.stderr?.on("data", (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-    });
+    this.child.stderr?.on("data", (chunk: string) => { this.appendStderr(chunk); });
     this.child.on("message", (m: WorkerMessage) => { onMessage(this, m); });
     this.child.on("error", () => undefined);
     this.child.once("close", (code: number | null, signal: NodeJS.Signals | null) => {
@@ -96,13 +75,8 @@ export class WorkerProcess {
     this.child.send(message);
   }
 
-  /** Keep the client process alive only while this worker has work. */
-  setActive(active: boolean): void {
-    const handles = [this.child, this.child.channel, this.child.stderr] as Array<{ ref?(): unknown; unref?(): unknown } | null | undefined>;
-    for (const h of handles) {
-      if (active) h?.ref?.();
-      else h?.unref?.();
-    }
+  protected refHandles(): RefHandle[] {
+    return [this.child, this.child.channel, this.child.stderr] as RefHandle[];
   }
 
   /** Resident memory in MB (Linux /proc), or 0 when unknown. */
@@ -137,14 +111,4 @@ export class WorkerProcess {
     });
   }
 
-  /** Replace the running timer. */
-  setTimer(ms: number, fire: () => void): void {
-    this.clearTimer();
-    this.timer = setTimeout(fire, ms);
-  }
-
-  clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
 }

@@ -1,9 +1,9 @@
 /** FIFO queue of calls with O(1) take from the front (arrays' shift is O(n) at 100,000 calls). */
-import type { QueuedCall } from "./worker-process.js";
+import type { QueuedCall } from "./pool-slot.js";
 
 const COMPACT_AFTER = 4096;
 
-/** The pool's queue of calls not yet sent to a worker. */
+/** The pool's queue of calls not yet sent to a slot. */
 export class CallQueue {
   private items: QueuedCall[] = [];
   private head = 0;
@@ -36,7 +36,7 @@ export class CallQueue {
     return call;
   }
 
-  /** Put calls back at the front, in order (calls whose worker died before they started). */
+  /** Put calls back at the front, in order (calls whose slot ended before they started). */
   unshiftAll(calls: readonly QueuedCall[]): void {
     if (calls.length === 0) return;
     this.items = [...calls, ...this.items.slice(this.head)];
