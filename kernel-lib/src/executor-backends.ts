@@ -57,7 +57,8 @@ export async function createBackends(config: TswrenConfig, executorId: string, s
 /**
  * The monitors of a monitoring mode: `auto` uses the backend's direct channel (with storage
  * polling unless the backend reports every call), `storage` polls storage, `rabbitmq` consumes
- * the workers' messages (and still takes calls the backend itself ended from its channel).
+ * the workers' messages; `storage` and `rabbitmq` still take the calls the backend itself ended
+ * (`byPlatform`) from its channel.
  */
 function monitorsFor(
   config: TswrenConfig,
@@ -70,7 +71,9 @@ function monitorsFor(
     return { monitors: channel ? [b.rabbit, new DirectMonitor(b.compute, executorId, sink, true)] : [b.rabbit], poller: b.rabbit.fallback };
   }
   const direct = channel && config.tswren.monitoring === "auto";
-  const monitors: Monitor[] = direct ? [new DirectMonitor(b.compute, executorId, sink)] : [];
+  // `storage` still takes the calls the backend itself ended (a dead activation, a broken
+  // connection, a killed worker) from its channel: no worker can write their status.
+  const monitors: Monitor[] = channel ? [new DirectMonitor(b.compute, executorId, sink, !direct)] : [];
   const poller = direct && b.compute.capabilities.reportsEveryCall ? null : new StoragePollMonitor(b.storage, b.storageRef, executorId, sink);
   if (poller !== null) monitors.push(poller);
   return { monitors, poller };

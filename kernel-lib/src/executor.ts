@@ -59,7 +59,7 @@ export class FunctionExecutor {
       ...(inCall !== undefined ? { config: inCall, env: {} } : {}),
       ...executorSources(options),
     });
-    this.#core = new ExecutorCore(innerExecutorId() ?? newExecutorId(), config);
+    this.#core = new ExecutorCore(innerExecutorId(config.tswren.backend) ?? newExecutorId(), config);
     registerEngine(this, this.#core);
   }
 

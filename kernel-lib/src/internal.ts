@@ -43,7 +43,7 @@ export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js
 export { Storage } from "./storage/storage.js";
 export { loadFunctionBundle, bundleModuleHashes, provideRuntimeModule } from "./job/function-bundle.js";
 export { encodeFutureRefs } from "./job/future-refs.js";
-export { runWithCallConfig } from "./job/call-config.js";
+export { refuseInnerBackend, runWithCallConfig } from "./job/call-config.js";
 export { TSWREN_VERSION } from "./version.js";
 export { RUNTIME_DEPLOY_COMMAND, runtimeVersionMismatch, checkRuntimeVersion } from "./runtime-version.js";
 export { openPart } from "./data/cloud-object.js";

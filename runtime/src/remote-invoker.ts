@@ -30,7 +30,16 @@ export interface FanOutSummary {
   throttled: number;
   /** Calls whose activation could not be invoked (each got a failed status). */
   failedCallIds: string[];
+  /**
+   * The id of each group's activation, in group order (the job's calls cut in slices of
+   * `callsPerActivation`), `null` for a group that could not be invoked; the client watches them
+   * so that a dead one fails its calls early. Left out past {@link MAX_LISTED_ACTIVATIONS}.
+   */
+  activationIds?: Array<string | null>;
 }
+
+/** Most activation ids listed in a fan-out's result (about 35 bytes each: the result stays under 1 MiB). */
+export const MAX_LISTED_ACTIVATIONS = 20_000;
 
 /** Backoff of the fan-out. */
 export interface FanOutOptions {
@@ -100,12 +109,11 @@ function platformDeadlineMs(): number | undefined {
 }
 
 /** Invoke one group, retrying 429s until `giveUpMs` and transient failures a few times. */
-async function invokeGroup(invoke: InvokeActivation, params: InvocationPayloadJson, o: typeof DEFAULTS, giveUpMs: number, counters: { throttled: number }): Promise<void> {
+async function invokeGroup(invoke: InvokeActivation, params: InvocationPayloadJson, o: typeof DEFAULTS, giveUpMs: number, counters: { throttled: number }): Promise<string> {
   let backoffMs = o.firstBackoffMs;
   for (let transient = 1; ; ) {
     try {
-      await invoke(params);
-      return;
+      return await invoke(params);
     } catch (err) {
       const code = statusCodeOf(err);
       const throttled = code === 429;
@@ -155,11 +163,12 @@ export async function fanOut(request: RemoteInvokeRequest & { payload: Invocatio
   const giveUpMs = deadline !== undefined ? deadline - o.deadlineMarginMs : Date.now() + NO_DEADLINE_RETRY_MS;
   const groups = groupsOf(request.payload, Math.max(1, Math.floor(request.callsPerActivation)));
   const summary: FanOutSummary = { calls: request.payload.calls.length, activations: 0, throttled: 0, failedCallIds: [] };
+  const ids: Array<string | null> = groups.map(() => null);
   let next = 0;
   const lane = async (): Promise<void> => {
-    for (let group = groups[next++]; group !== undefined; group = groups[next++]) {
+    for (let index = next++, group = groups[index]; group !== undefined; index = next++, group = groups[index]) {
       try {
-        await invokeGroup(invoke, group, o, giveUpMs, summary);
+        ids[index] = await invokeGroup(invoke, group, o, giveUpMs, summary);
         summary.activations++;
       } catch (err) {
         summary.failedCallIds.push(...group.calls.map((c) => c.callId));
@@ -173,5 +182,6 @@ export async function fanOut(request: RemoteInvokeRequest & { payload: Invocatio
   const lanes = Math.max(1, Math.min(groups.length, Math.floor(request.concurrency)));
   await Promise.all(Array.from({ length: lanes }, lane));
   summary.failedCallIds.sort();
+  if (ids.length <= MAX_LISTED_ACTIVATIONS) summary.activationIds = ids;
   return summary;
 }

@@ -25,9 +25,9 @@ export interface ServerlessFixture {
   /**
    * An executor on `platform` with a fresh MinIO bucket, closed after the file.
    * @param extra - keys added to the platform's config section
-   * @param options - executor options (e.g. `timeout`, `retries`)
+   * @param options - executor options (`timeout`, `retries`, `monitoring`)
    */
-  executor(platform: Platform, extra?: Record<string, unknown>, options?: { timeout?: number; retries?: number }): FunctionExecutor;
+  executor(platform: Platform, extra?: Record<string, unknown>, options?: Pick<ExecutorOptions, "timeout" | "retries" | "monitoring">): FunctionExecutor;
 }
 
 const startKnative = (): Promise<RuntimeProcess> => startRuntimeProcess("http-server.mjs", { TSWREN_CONCURRENCY: "2" });

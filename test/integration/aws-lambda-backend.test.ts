@@ -118,6 +118,20 @@ describe("aws_lambda end to end", () => {
     await expectRemoteErrorsAndRetries(fx);
   });
 
+  it("a function that creates an executor inside it returns that executor's futures; clean() removes the inner data", async () => {
+    const own = executor();
+    const [future] = await own.callAsync(async (n: number) => {
+      const inner = functionExecutor();
+      return { id: inner.executorId, values: await inner.map((x: number) => x * 10, [n, n + 1]) };
+    }, 3);
+    const value = (await own.getResult(future)) as unknown as { id: string; values: number[] };
+    expect(value.values).toEqual([30, 40]);
+    expect(value.id.startsWith(`${own.executorId}-A000-00000-`)).toBe(true);
+    const storage = await own.storage();
+    await own.clean();
+    expect(await storage.listKeys()).toEqual([]);
+  });
+
   it("runs a data job over objects(...) and a mapReduce", async () => {
     const s = await fx.storage();
     await s.put("in/a.txt", "one two\nthree\n");

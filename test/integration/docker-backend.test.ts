@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, watch } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerExecutor, RemoteFunctionError, type FunctionExecutor } from "../../kernel-lib/src/index.js";
+import { dockerExecutor, functionExecutor, RemoteFunctionError, type FunctionExecutor } from "../../kernel-lib/src/index.js";
 import { caught } from "../helpers/caught.js";
 import { tempDir } from "../helpers/executor.js";
 import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
@@ -145,6 +145,16 @@ describe("docker backend: never hang", () => {
     expect(futures[1]?.error).toMatchObject({ code: "TSWREN_WORKER_CRASHED" });
     expect(futures[1]?.error?.message).toMatch(/killed/);
     expect(Date.now() - killedAt).toBeLessThan(30_000);
+  });
+});
+
+describe("docker backend: executors inside functions", () => {
+  it("an executor created inside a call is refused with a coded error naming why (containers never get the engine)", async () => {
+    const [future] = await fx.callAsync(async (n: number) => functionExecutor().map((x: number) => x, [n]), 1);
+    const err = await caught(fx.getResult(future));
+    expect(err).toBeInstanceOf(RemoteFunctionError);
+    expect(err.message).toContain("cannot use the docker backend");
+    expect(err).toMatchObject({ remoteName: "TswrenError" });
   });
 });
 

@@ -46,6 +46,59 @@ describe.each<Platform>(["openwhisk", "knative"])("%s: a dead activation surface
   }, 60_000);
 });
 
+/** A map of three calls whose second kills its own process after 300 ms. */
+async function killSecondCall(fx: ReturnType<typeof platforms.executor>) {
+  const futures = await fx.map(async (x: number) => {
+    if (x === 1) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      process.kill(process.pid, "SIGKILL");
+    }
+    return x;
+  }, [0, 1, 2]);
+  const results = await fx.getResult(futures, { throwExcept: false });
+  return { futures, results };
+}
+
+describe.each<Platform>(["openwhisk", "knative"])("%s with monitoring: storage", (platform) => {
+  it("a call whose process is killed still ends as a crash naming it, not at its deadline", async () => {
+    const fx = platforms.executor(platform, platform === "openwhisk" ? { chunksize: 1 } : {}, { timeout: LONG_TIMEOUT_S, retries: 0, monitoring: "storage" });
+    const { futures, results } = await killSecondCall(fx);
+    if (platform === "knative") await platforms.restartKnative();
+    expect(results).toEqual([0, null, 2]);
+    expect(futures[1]?.error).toMatchObject({ code: "TSWREN_WORKER_CRASHED" });
+    expect(futures[1]?.error?.message).toMatch(platform === "openwhisk" ? /activation \w+ of action .*exited unexpectedly/s : /closed the connection while the call ran/s);
+  }, 60_000);
+});
+
+describe("openwhisk: activations created by the remote invoker", () => {
+  it("a fanned-out call whose process is killed ends as a crash naming its activation, not at its deadline", async () => {
+    const fx = platforms.executor("openwhisk", { chunksize: 1, remote_invoker: true }, { timeout: LONG_TIMEOUT_S, retries: 0 });
+    const { futures, results } = await killSecondCall(fx);
+    expect(results).toEqual([0, null, 2]);
+    expect(futures[1]?.error).toMatchObject({ code: "TSWREN_WORKER_CRASHED" });
+    expect(futures[1]?.error?.message).toMatch(/activation \w+ of action .*exited unexpectedly/s);
+    // The crashed activation is one the remote invoker created (its result lists it), not one the client sent.
+    const crashed = futures[1]?.workerId?.replace(/^openwhisk-/, "");
+    const { apihost, apiKey, namespace } = platforms.ow;
+    const ow = openwhisk({ apihost, api_key: apiKey, namespace });
+    const records = await Promise.all((await ow.activations.list({ limit: 50 })).map((a) => ow.activations.get({ name: a.activationId })));
+    const fannedOut = records.flatMap((r) => (r.response?.result as { remoteInvoke?: { activationIds?: string[] } } | undefined)?.remoteInvoke?.activationIds ?? []);
+    expect(fannedOut).toContain(crashed);
+  }, 60_000);
+
+  it("an invoker whose fanned-out call is over the platform's time limit ends as TSWREN_TIMEOUT", async () => {
+    const fx = platforms.executor("openwhisk", { chunksize: 1, runtime_memory: 384, remote_invoker: true }, { timeout: 3, retries: 0 });
+    const futures = await fx.map((x: number) => {
+      const end = Date.now() + (x === 1 ? 120_000 : 0);
+      while (Date.now() < end) { /* blocks the event loop: only the platform can stop it */ }
+      return x;
+    }, [0, 1]);
+    expect(await fx.getResult(futures, { throwExcept: false })).toEqual([0, null]);
+    expect(futures[1]?.error).toMatchObject({ code: "TSWREN_TIMEOUT" });
+    expect(futures[1]?.error?.message).toMatch(/platform stopped the openwhisk activation/);
+  }, 60_000);
+});
+
 describe("openwhisk: the platform's time limit", () => {
   it("a call that blocks its event loop past the action's limit ends as TSWREN_TIMEOUT read from the activation record", async () => {
     // Its own action (another memory size): deployed with this timeout's limit, 3 s + 5 s.

@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { keySpec, sectionSpec } from "../config/schema.js";
+import { ErrorCodes, TswrenError } from "../errors.js";
 import type { TswrenConfig } from "../config/types.js";
 import type { StorageRef } from "../protocol.js";
 
@@ -93,15 +94,38 @@ export function callConfig(): Record<string, unknown> | undefined {
   return current.getStore()?.config;
 }
 
+/** Backends executors created in calls cannot use on this runtime, and why (see {@link refuseInnerBackend}). */
+const refusedBackends = new Map<string, string>();
+
+/**
+ * Declare, in a runtime's entry point, that executors created in its calls cannot use a compute
+ * backend (the docker runtime: its containers have no access to the Docker engine).
+ * @param backend - a `tswren.backend` value
+ * @param why - the reason, for the error message
+ */
+export function refuseInnerBackend(backend: string, why: string): void {
+  refusedBackends.set(backend, why);
+}
+
 /**
  * The id of an executor created in the call running now, named under that call
  * (`<executorId>-<jobId>-<callId>-<4 hex>-<n>`), so the invoking executor's `clean()` (and its
  * data cleaner) removes its keys too; undefined outside a call, or when nesting made the name
  * too long (such an executor gets a fresh id; `tswren clean` removes its keys).
+ * @param backend - the new executor's compute backend
+ * @throws TswrenError `TSWREN_BAD_INPUT` inside a call, for a backend this runtime refuses
  */
-export function innerExecutorId(): string | undefined {
+export function innerExecutorId(backend: string): string | undefined {
   const scope = current.getStore();
-  if (scope === undefined || scope.idBase === "") return undefined;
+  if (scope === undefined) return undefined;
+  const refused = refusedBackends.get(backend);
+  if (refused !== undefined) {
+    throw new TswrenError(
+      ErrorCodes.BAD_INPUT,
+      `an executor created inside a function cannot use the ${backend} backend: ${refused}; return plain values, or run the outer job on a backend whose functions can create executors (localhost, openwhisk, knative, aws_lambda)`,
+    );
+  }
+  if (scope.idBase === "") return undefined;
   const id = `${scope.idBase}-${scope.created++}`;
   return id.length <= MAX_INNER_ID_CHARS ? id : undefined;
 }

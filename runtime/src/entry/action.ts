@@ -7,8 +7,9 @@
  *   `{ tswrenVersion, nodeVersion, calls: [{ callId, ok }] }`.
  * - a {@link RemoteInvokeRequest} (`kind: "remote-invoke"`): this activation invokes the job's
  *   calls itself, from inside the platform. Result: `{ tswrenVersion, nodeVersion, remoteInvoke:
- *   { calls, activations, throttled, failedCallIds } }`, returned once every activation was
- *   accepted.
+ *   { calls, activations, throttled, failedCallIds, activationIds } }`, returned once every
+ *   activation was accepted (`activationIds`: the activation of each slice of calls, which the
+ *   client watches for dead ones).
  *
  * Both arrive as a signed request (`SignedRequest`, see kernel-lib/src/security): the signature is
  * checked against `$TSWREN_SIGNING_KEY` (an `init` parameter set at deploy time) before anything

@@ -6,7 +6,7 @@
  * `console.log` outside a call) goes to stderr. It exits when stdin closes (the client is gone)
  * or on `shutdown`, and after a function called `process.exit` (the client starts a new container).
  */
-import { encodeFrame, FrameReader } from "tswren/internal";
+import { encodeFrame, FrameReader, refuseInnerBackend } from "tswren/internal";
 import type { DockerHostMessage, DockerWorkerMessage, InvocationPayload } from "tswren/internal";
 import { workerShouldRetire } from "../exit-guard.js";
 import { executeCall, persistStatus } from "../handler.js";
@@ -16,6 +16,9 @@ const channel = process.stdout;
 const channelWrite = channel.write.bind(channel);
 // Everything written to process.stdout from here on is not a frame: send it to stderr.
 process.stdout.write = process.stderr.write.bind<typeof process.stdout.write>(process.stderr);
+
+// Containers never get the Docker engine's socket (that would hand them the host).
+refuseInnerBackend("docker", "its containers have no access to the Docker engine (giving them its socket would give them the host)");
 
 const workerId = process.env["TSWREN_CONTAINER"] ?? `docker-${process.pid}`;
 const queue: InvocationPayload[] = [];

@@ -10,6 +10,12 @@
  * that wrote no status of their own (statuses written before the activation ended win) are
  * reported as failed on the backend's event channel (`byPlatform`). Activations never listed by
  * the action's time limit plus a minute are dropped: the monitor's deadline covers their calls.
+ *
+ * A remote invoker's activation ({@link ActivationWatch.trackFanOut}) is watched the same way:
+ * once it ended well, its result lists the activations it created (`remoteInvoke.activationIds`,
+ * one per slice of `callsPerActivation` calls), and each is then watched like one sent from here;
+ * refused by the runtime (an application error: nothing was fanned out), its calls fail at once;
+ * killed mid-way (some calls may run), its calls are left to the monitor's deadline.
  */
 import { failedStatus } from "../../protocol.js";
 import type { CallSpec, InvocationPayload, RemoteErrorInfo } from "../../protocol.js";
@@ -26,6 +32,8 @@ interface OpenActivation {
   sentMs: number;
   /** Past this (client clock), stop watching. */
   dropAtMs: number;
+  /** A remote invoker's activation: the calls per fanned-out activation. */
+  fanOutSize?: number;
 }
 
 /** A finished activation as the list and get endpoints describe it (the fields read here). */
@@ -77,6 +85,18 @@ export class ActivationWatch {
     this.schedule();
   }
 
+  /**
+   * Watch an accepted remote-invoker activation of `action` fanning out `payload`'s calls in
+   * activations of `callsPerActivation` calls; the activations it created are watched once it ended.
+   */
+  trackFanOut(activationId: string, action: string, payload: InvocationPayload, callsPerActivation: number): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const fanOutSize = Math.max(1, Math.floor(callsPerActivation));
+    this.open.set(activationId, { activationId, action, payload, sentMs: now, dropAtMs: now + this.deps.actionTimeoutMs + 60_000, fanOutSize });
+    this.schedule();
+  }
+
   /** Activations not seen ended yet. */
   get openCount(): number {
     return this.open.size;
@@ -123,10 +143,30 @@ export class ActivationWatch {
         const open = typeof summary.activationId === "string" ? this.open.get(summary.activationId) : undefined;
         if (open === undefined) continue;
         this.open.delete(open.activationId);
-        if (summary.statusCode !== 0) await this.ended(open);
+        if (open.fanOutSize !== undefined) await this.fanOutEnded(open, open.fanOutSize, summary.statusCode);
+        else if (summary.statusCode !== 0) await this.ended(open);
       }
       if (listed.length < PAGE || ![...this.open.values()].some((a) => a.action === action)) return;
     }
+  }
+
+  /** A remote invoker's activation ended: watch what it created, or fail its calls when it was refused. */
+  private async fanOutEnded(invoker: OpenActivation, size: number, statusCode: unknown): Promise<void> {
+    if (statusCode === 1) {
+      await this.ended(invoker);
+      return;
+    }
+    if (statusCode !== 0) return;
+    const record = (await this.deps.api().activations.get(withTimeouts({ name: invoker.activationId }))) as unknown as RecordView;
+    const result = record.response?.result as { remoteInvoke?: { activationIds?: unknown } } | undefined;
+    const ids = result?.remoteInvoke?.activationIds;
+    if (!Array.isArray(ids)) return;
+    const calls = invoker.payload.calls;
+    ids.forEach((id: unknown, group) => {
+      if (typeof id !== "string" || this.stopped) return;
+      const payload = { ...invoker.payload, calls: calls.slice(group * size, (group + 1) * size) };
+      this.open.set(id, { activationId: id, action: invoker.action, payload, sentMs: invoker.sentMs, dropAtMs: Date.now() + this.deps.actionTimeoutMs + 60_000 });
+    });
   }
 
   /** A dead activation: fail its calls that reported nothing themselves. */

@@ -8,7 +8,7 @@
  * through storage (start markers + `status.json`); the `events` channel only carries calls the
  * platform ended: an activation that died (killed, crashed, over its time limit, refused by the
  * runtime) fails its unreported calls within about a second, with the cause from its record
- * (`activation-watch.ts`).
+ * (`activation-watch.ts`), also when the remote invoker created it.
  */
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { encodePayload, PROTOCOL_VERSION } from "../../protocol.js";
@@ -196,7 +196,9 @@ export class OpenWhiskCompute implements ComputeBackend {
       return this.invokeFromClient(payload, request.callsPerActivation);
     }
     const doing = `invoking ${action} as remote invoker of job ${payload.executorId}/${payload.jobId} (${payload.calls.length} calls)`;
-    return this.send(action, signed, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
+    const receipt = await this.send(action, signed, doing, payload.memoryMb, { executorId: payload.executorId, jobId: payload.jobId, calls: payload.calls.length });
+    this.watch.trackFanOut(receipt.activationId, action, payload, request.callsPerActivation);
+    return receipt;
   }
 
   /** The remote invoker's fallback for a job too large for one request: invoke from here. */
