@@ -10,10 +10,11 @@
  */
 import { ErrorCodes, RemoteFunctionError, TswrenError, type ErrorCode } from "../errors.js";
 import type { ResponseFuture } from "../future.js";
-import { decodeStatus, encodeStatus, failedStatus, type InvocationPayload, type RemoteErrorInfo } from "../protocol.js";
+import { encodeStatus, failedStatus, type InvocationPayload, type RemoteErrorInfo } from "../protocol.js";
 import type { StorageRef } from "../protocol.js";
 import type { StorageBackend } from "../storage/backend.js";
 import * as keys from "../storage/keys.js";
+import { readCallStatus } from "../storage/status-records.js";
 import { insideCall } from "./call-config.js";
 import { noteFutureOrigin } from "./future-refs.js";
 
@@ -67,8 +68,9 @@ async function persistFailure(f: ResponseFuture, base: JobBase, b: { storage: St
   const { bucket, prefix } = b.storageRef;
   const key = keys.statusKey(prefix, f.executorId, f.jobId, f.callId);
   try {
-    const existing = decodeStatus((await b.storage.get(bucket, key)).toString("utf8"));
-    if (existing.jobNonce === base.jobNonce && existing.attempt >= f.attempt) return; // the worker's own status wins
+    // `status.json`, or the localhost pool's status batches (already holding a failure it reported).
+    const existing = await readCallStatus(b.storage, { bucket, prefix, executorId: f.executorId, jobId: f.jobId }, f.callId);
+    if (existing !== null && existing.jobNonce === base.jobNonce && existing.attempt >= f.attempt) return; // the worker's own status wins
   } catch (err) {
     if (!(err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY)) return;
   }

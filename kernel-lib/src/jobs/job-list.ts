@@ -6,7 +6,7 @@
 import type { TswrenConfig } from "../config/index.js";
 import type { StorageBackend } from "../storage/backend.js";
 import { createSelectedStorage } from "../storage/registry.js";
-import * as keys from "../storage/keys.js";
+import { readJobStatuses } from "../storage/status-records.js";
 import { clientBound, clientGone, jobRefOf, listJobRecords, type JobRecord, type JobRecordCost } from "./job-record.js";
 
 /**
@@ -34,8 +34,8 @@ export interface JobSummary {
 }
 
 async function endedCalls(storage: StorageBackend, r: JobRecord): Promise<number> {
-  const listed = await storage.list(r.storage.bucket, keys.jobPrefix(r.storage.prefix, r.executorId, r.jobId));
-  return listed.filter((o) => o.key.endsWith("/status.json")).length;
+  // `status.json` per call, or status batches (localhost).
+  return (await readJobStatuses(storage, { bucket: r.storage.bucket, prefix: r.storage.prefix, executorId: r.executorId, jobId: r.jobId })).size;
 }
 
 async function summarize(storage: StorageBackend, r: JobRecord): Promise<JobSummary> {
