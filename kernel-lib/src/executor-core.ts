@@ -14,6 +14,8 @@ import { jobId as makeJobId, type JobKind } from "./ids.js";
 import { invokeCalls, usesRemoteInvoker } from "./invoker.js";
 import { StatsTable } from "./job/stats-table.js";
 import type { JobRequest } from "./executor-types.js";
+import { watchedCall } from "./monitor/deadlines.js";
+import { addMapJobNonces } from "./job/reduce.js";
 import type { PollSink, WatchedCall } from "./monitor/storage-poll.js";
 import { PROTOCOL_VERSION, failedStatus, type CallSpec, type CallStatus, type InvocationPayload } from "./protocol.js";
 import { deserializeValue } from "./serialize.js";
@@ -32,13 +34,6 @@ import { clientBound } from "./jobs/job-record.js";
 import { cleanExecutorKeys } from "./job/clean-executor.js";
 import { costOf, type CostPrices, type CostReport } from "./cost.js";
 
-/** Time after a call's own timeout before a silent call counts as lost. */
-const LOST_GRACE_MS = 10_000;
-/**
- * Allowance for an accepted activation to start (cold start). OpenWhisk answers 429 instead of
- * queueing, so an accepted activation starts within seconds or never.
- */
-const START_ALLOWANCE_MS = 10_000;
 
 interface JobRecord {
   futures: ResponseFuture[];
@@ -136,6 +131,7 @@ export class ExecutorCore implements PollSink {
   /** Upload what a job needs, create its futures and invoke its calls. */
   async submitJob(jobId: string, req: JobRequest): Promise<ResponseFuture[]> {
     const hostJobCreateMs = Date.now();
+    addMapJobNonces(req.calls, (id) => this.jobNonce(id));
     const table = new StatsTable(req.calls.length);
     table.setAll("hostJobCreateMs", hostJobCreateMs);
     const submitState: JobSubmitState = { submitted: false };
@@ -159,6 +155,7 @@ export class ExecutorCore implements PollSink {
       funcHash: req.captured.hash,
       moduleHashes: req.captured.modules.map((m) => m.hash),
       jobNonce: randomBytes(12).toString("hex"),
+      maxAttempts: req.retries + 1,
       dataKey,
       inputKind: req.inputKind,
       timeoutMs: req.timeoutMs,
@@ -231,7 +228,7 @@ export class ExecutorCore implements PollSink {
       if (job === undefined) continue;
       const pending = job.futures.filter((f) => !f.done && f.status !== "new");
       if (pending.length === 0) continue;
-      out.set(jobId, pending.map((f) => this.watched(job, f)));
+      out.set(jobId, pending.map((f) => watchedCall(f, job.base.timeoutMs, job.callsPerInvocation)));
     }
     return out;
   }
@@ -241,22 +238,16 @@ export class ExecutorCore implements PollSink {
     return this.activeJobs.size > 0;
   }
 
-  private watched(job: JobRecord, f: ResponseFuture): WatchedCall {
-    const workerStartMs = f.stat("workerStartMs");
-    const timeoutMs = job.base.timeoutMs;
-    const started = workerStartMs !== undefined;
-    const deadlineMs = started
-      ? workerStartMs + timeoutMs + LOST_GRACE_MS
-      : (f.stat("hostSubmitMs") ?? 0) + timeoutMs * job.callsPerInvocation + START_ALLOWANCE_MS + LOST_GRACE_MS;
-    return { callId: f.callId, attempt: f.attempt, deadlineMs, started };
-  }
-
   onLost(jobId: string, callId: string, attempt: number, message: string): void {
     const job = this.jobs.get(jobId);
     const future = job?.futures[Number.parseInt(callId, 10)];
     if (job === undefined || future === undefined || future.done || future.attempt !== attempt) return;
     const stats = future.stats;
     this.onStatus(failedStatus({ ...job.base, hostSubmitMs: stats.hostSubmitMs }, { callId, attempt }, { kind: "lost", name: "CallLost", message }, "unknown", { ...stats, workerEndMs: Date.now() }));
+  }
+
+  jobNonce(jobId: string): string | undefined {
+    return this.jobs.get(jobId)?.base.jobNonce;
   }
 
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void {

@@ -37,6 +37,7 @@ export type {
 export { serializeValue, deserializeValue } from "./serialize.js";
 export { TswrenError, ErrorCodes, RemoteFunctionError, asError } from "./errors.js";
 export * as keys from "./storage/keys.js";
+export { writeStatusUnlessSuperseded } from "./storage/status-write.js";
 export { readJobStatuses, readCallStatus, decodeStatusBatch } from "./storage/status-records.js";
 export { createStorageBackend } from "./storage/registry.js";
 export type { StorageBackend, ObjectInfo, ByteRange } from "./storage/backend.js";

@@ -65,6 +65,8 @@ export interface ReduceInput {
   maxAttempts: number;
   /** True when the reducer should wait for map statuses itself (remote wait). */
   waitRemote: boolean;
+  /** The map job's nonce: statuses without it (stale or forged) are not waited for. */
+  mapJobNonce?: string;
 }
 
 /** One call inside an invocation. */
@@ -105,6 +107,11 @@ export interface InvocationPayload {
    * without it, so stale data under the same keys is never taken for a new result.
    */
   jobNonce?: string;
+  /**
+   * Attempts each call may take (retries + 1). A worker whose attempt is not the last checks
+   * that no later attempt stored its status before writing its own (`storage/status-write.ts`).
+   */
+  maxAttempts?: number;
   /** Storage key of the job's input blob, when some inputs are not inline. */
   dataKey: string | null;
   /** `value`: inputs are the items; `part`: inputs are part specs of `objects(...)`, opened as CloudObjects. */
@@ -146,7 +153,7 @@ export interface AmqpTarget {
 
 /** A message a worker publishes to the executor's RabbitMQ queue. */
 export type MonitorMessage =
-  | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number }
+  | { type: "start"; executorId: string; jobId: string; callId: string; attempt: number; workerStartMs: number; jobNonce?: string }
   | { type: "status"; status: CallStatus };
 
 /** Encode a monitor message as JSON bytes (a status in its `status.json` form). */
@@ -166,7 +173,7 @@ export function decodeMonitorMessage(bytes: Uint8Array): MonitorMessage {
   if (start.type !== "start" || typeof start.executorId !== "string" || typeof start.jobId !== "string" || typeof start.callId !== "string" || typeof start.attempt !== "number" || typeof start.workerStartMs !== "number") {
     throw new TswrenError(ErrorCodes.PROTOCOL, "not a tswren monitor message; the worker and the client run different tswren versions, or something else publishes to the executor's queue");
   }
-  return { type: "start", executorId: start.executorId, jobId: start.jobId, callId: start.callId, attempt: start.attempt, workerStartMs: start.workerStartMs };
+  return { type: "start", executorId: start.executorId, jobId: start.jobId, callId: start.callId, attempt: start.attempt, workerStartMs: start.workerStartMs, ...(typeof start.jobNonce === "string" ? { jobNonce: start.jobNonce } : {}) };
 }
 
 /**

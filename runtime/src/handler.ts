@@ -12,8 +12,8 @@ import {
   TSWREN_VERSION,
   deserializeValue,
   encodeFutureRefs,
-  encodeStatus,
   keys,
+  writeStatusUnlessSuperseded,
   publishStart,
   provideRuntimeModule,
   publishStatus,
@@ -112,7 +112,7 @@ async function storeResult(storage: StorageBackend, payload: InvocationPayload, 
   // Futures the function returned travel as references the client resolves.
   const bytes = serializeValue(encodeFutureRefs(value), "the function's result");
   if (bytes.length <= INLINE_LIMIT_BYTES) return { kind: "inline", bytes };
-  const key = keys.outputKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId);
+  const key = keys.outputKey(payload.storage.prefix, payload.executorId, payload.jobId, call.callId, call.attempt);
   await storage.put(payload.storage.bucket, key, bytes);
   return { kind: "output", key, size: bytes.length };
 }
@@ -231,18 +231,18 @@ function callStatus(
  *   that do not go through storage) rather than losing the call or killing the worker
  */
 export async function persistStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<CallStatus> {
-  const stored = await writeStatus(storage, payload, status);
-  await publishStatus(payload, stored);
+  const { stored, written } = await writeStatus(storage, payload, status);
+  // A late attempt whose retry already reported stays quiet: the client waits for the retry.
+  if (written) await publishStatus(payload, stored);
   return stored;
 }
 
-async function writeStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<CallStatus> {
+async function writeStatus(storage: StorageBackend, payload: InvocationPayload, status: CallStatus): Promise<{ stored: CallStatus; written: boolean }> {
   const key = keys.statusKey(payload.storage.prefix, payload.executorId, payload.jobId, status.callId);
   try {
-    await storage.put(payload.storage.bucket, key, encodeStatus(status));
+    return { stored: status, written: await writeStatusUnlessSuperseded(storage, payload.storage.bucket, key, status, payload.maxAttempts) };
   } catch (err) {
     const message = `the call's status could not be written to storage: ${err instanceof Error ? err.message : String(err)}`;
-    return { ...status, ok: false, result: undefined, error: { kind: "storage", name: "StorageError", message } };
+    return { stored: { ...status, ok: false, result: undefined, error: { kind: "storage", name: "StorageError", message } }, written: true };
   }
-  return status;
 }

@@ -25,7 +25,8 @@ async function waitForStatuses(
   const wanted = new Set(input.mapCallIds);
   // Statuses come as `status.json` per call or in batches (localhost): each is read once.
   const skips = { readBatches: new Set<string>(), skipCall: (callId: string) => found.has(callId) };
-  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId, jobId: input.mapJobId };
+  // Statuses without the map job's nonce (stale or forged) are not waited for.
+  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId, jobId: input.mapJobId, jobNonce: input.mapJobNonce };
   let delay = FIRST_POLL_MS;
   for (;;) {
     for (const [callId, status] of await readJobStatuses(storage, job, skips)) {

@@ -36,6 +36,7 @@ export const MONITOR_CASES = {
   lateStart: "a start that arrives after the call ended is ignored",
   otherExecutor: "calls of another executor are not reported",
   stop: "stop() releases every timer, connection and listener",
+  staleNonce: "a status without the job's nonce (stale or forged) is ignored and the real one is still reported",
 } as const;
 
 /** A case of the contract. */
@@ -44,6 +45,8 @@ export type MonitorCase = keyof typeof MONITOR_CASES;
 /** A sink that behaves like the executor and records what it was told. */
 export class RecordingSink implements PollSink {
   readonly events: string[] = [];
+  /** The statuses reported, in order. */
+  readonly statuses: CallStatus[] = [];
   private readonly watched = new Map<string, WatchedCall[]>();
   private readonly waiters = new Map<string, () => void>();
 
@@ -66,6 +69,7 @@ export class RecordingSink implements PollSink {
 
   onStatus(status: CallStatus): void {
     this.events.push(`status ${status.jobId}/${status.callId}/${status.attempt}`);
+    this.statuses.push(status);
     const calls = this.watched.get(status.jobId)?.filter((c) => c.callId !== status.callId) ?? [];
     if (calls.length > 0) this.watched.set(status.jobId, calls);
     else this.watched.delete(status.jobId);
@@ -83,13 +87,22 @@ export class RecordingSink implements PollSink {
   hasWatchedCalls(): boolean {
     return this.watched.size > 0;
   }
+
+  jobNonce(jobId: string): string | undefined {
+    return jobNonceOf(jobId);
+  }
+}
+
+/** The nonce the contract's executor gave job `jobId`. */
+export function jobNonceOf(jobId: string): string {
+  return `nonce-${jobId}`;
 }
 
 let executors = 0;
 
 /** A status as a worker writes it (here: a failure report, which carries no result to store). */
-export function statusOf(executorId: string, jobId: string, callId: string, workerId = "contract-worker"): CallStatus {
-  return failedStatus({ executorId, jobId, hostJobCreateMs: Date.now(), hostSubmitMs: Date.now() }, { callId, attempt: 1 }, { kind: "exception", name: "Error", message: `call ${callId}` }, workerId);
+export function statusOf(executorId: string, jobId: string, callId: string, workerId = "contract-worker", jobNonce: string | null = jobNonceOf(jobId)): CallStatus {
+  return failedStatus({ executorId, jobId, hostJobCreateMs: Date.now(), hostSubmitMs: Date.now(), jobNonce: jobNonce ?? undefined }, { callId, attempt: 1 }, { kind: "exception", name: "Error", message: `call ${callId}` }, workerId);
 }
 
 /** Timers and sockets alive in this process now, by kind. */
@@ -142,6 +155,7 @@ export function monitorContract(name: string, fixture: () => MonitorFixture, ski
 
     defineReportCases(test, harness);
     defineIgnoreAndStopCases(test, harness);
+    defineNonceCases(test, harness);
   });
 }
 
@@ -223,5 +237,26 @@ function defineIgnoreAndStopCases(test: CaseFn, harness: Harness): void {
     await h.monitor.stop();
     await until(() => noMoreHandlesThan(before), `the monitor did not release its timers and sockets (before: [${before}], now: [${handles()}])`);
     expect(h.listeners?.() ?? 0).toBe(0);
+  });
+}
+
+/** Cases: a status must carry the watched job's nonce. */
+function defineNonceCases(test: CaseFn, harness: Harness): void {
+  test("staleNonce", async () => {
+    const sink = new RecordingSink();
+    const { h, executorId } = await harness(sink);
+    sink.watch("M005", ["00000", "00001"]);
+    h.monitor.start();
+    // Left over by an earlier executor with the same ids, and forged without any nonce.
+    await h.reportStatus(statusOf(executorId, "M005", "00000", "stale-worker", "0123456789abcdef01234567"));
+    await h.reportStatus(statusOf(executorId, "M005", "00001", "forger", null));
+    await h.reportStatus(statusOf(executorId, "M005", "00001"));
+    await sink.ended("M005", "00001");
+    expect(sink.events).toEqual(["status M005/00001/1"]);
+    await h.reportStatus(statusOf(executorId, "M005", "00000"));
+    await sink.ended("M005", "00000");
+    await h.monitor.stop();
+    expect(sink.events).toEqual(["status M005/00001/1", "status M005/00000/1"]);
+    expect(sink.statuses.map((s) => s.workerId)).toEqual(["contract-worker", "contract-worker"]);
   });
 }

@@ -1,64 +1,39 @@
 /**
  * The progress extension in a real browser: JupyterLab 4.6.6 and Notebook 7.6.5 (PyPI, pinned
- * venv), Debian's Chromium driven by playwright-core, a real kernel. Opens a notebook, runs all
- * cells from the Run menu, watches the progress bar move and reach 100% (finished), sees both
- * Vega-Lite plots, and saves screenshots under test-output/jupyterlab-browser/.
+ * venv), Debian's Chromium driven by playwright-core, a real kernel. Runs every shipped notebook
+ * with Run > Run All Cells and checks that each progress bar and each chart lies under the cell
+ * whose code made it (none under later cells), watches the quick start's bar move and reach 100%
+ * (finished), and saves a screenshot of each Run All under test-output/jupyterlab-browser/
+ * (`runall-<notebook>.png`). Kernel restarts, deaths, interrupts and remote errors:
+ * jupyterlab-kernel-events.test.ts.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CHROMIUM_ARGS, chromiumPath } from "../services/chromium.js";
-import { jupyterCommand, startJupyterLab, type JupyterLabServer } from "../services/jupyterlab.js";
+import { jupyterCommand } from "../services/jupyterlab.js";
+import { allCellsRan, cellViews, closeNotebook, EXTENSION, openNotebook, REPO, runAll, startLab, stopLab, type CellView, type Lab } from "../helpers/jupyterlab-page.js";
 
-const REPO = path.resolve(import.meta.dirname, "../..");
-/** The notebook to run: the quick start (its 24-call job is long enough to watch the bar move). */
-const NOTEBOOK = path.join(REPO, "notebooks/quickstart.ipynb");
-/** Its kernel's argv: the `tswren` wrapper kernel. */
-const KERNEL_ARGV = [process.execPath, path.join(REPO, "kernel-lib/bin/tswren.js"), "kernel", "--config-path", "{connection_file}"];
+const NOTEBOOKS = path.join(REPO, "notebooks");
+/** The notebook whose bar is watched moving: the quick start (its 24-call job is long enough). */
+const NAME = "quickstart.ipynb";
 /** Calls of the job whose bar is watched (the notebook's longest job). */
 const WATCHED_CALLS = 24;
-/** Vega-Lite plots the notebook shows. */
+/** Vega-Lite plots the quick start shows. */
 const PLOTS = 2;
-
-const EXTENSION = "@tswren/jupyterlab-progress";
-const BUILT = path.join(REPO, "kernel-lib/labextension");
 const OUT = path.join(REPO, "test-output/jupyterlab-browser");
-/** The server's root: inside the repo, so a notebook importing `tswren` resolves it. */
-const ROOT = path.join(OUT, "notebooks");
-const NAME = path.basename(NOTEBOOK);
 const RUN_TIMEOUT_MS = 120_000;
+const SHIPPED = readdirSync(NOTEBOOKS).filter((f) => f.endsWith(".ipynb")).sort();
 
-let server: JupyterLabServer | undefined;
-let browser: Browser | undefined;
+let lab: Lab | undefined;
 
 beforeAll(async () => {
-  const [executablePath] = await Promise.all([chromiumPath(), checkBuilt()]);
-  rmSync(OUT, { recursive: true, force: true });
-  mkdirSync(ROOT, { recursive: true });
-  cpSync(NOTEBOOK, path.join(ROOT, NAME));
-  const spec = (JSON.parse(readFileSync(NOTEBOOK, "utf8")) as { metadata: { kernelspec: { name: string; display_name: string; language: string } } })
-    .metadata.kernelspec;
-  server = await startJupyterLab({
-    rootDir: ROOT,
-    kernel: { name: spec.name, displayName: spec.display_name, language: spec.language, argv: KERNEL_ARGV },
-    labextensions: { [EXTENSION]: BUILT },
-  });
-  browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  lab = await startLab(OUT, Object.fromEntries(SHIPPED.map((f) => [f, path.join(NOTEBOOKS, f)])));
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+  await stopLab(lab);
 }, 60_000);
-
-async function checkBuilt(): Promise<void> {
-  try {
-    readFileSync(path.join(BUILT, "package.json"));
-  } catch {
-    throw new Error(`${BUILT} is missing: build the extension first (npm run build)`);
-  }
-}
 
 /** What the page's progress outputs show right now. */
 interface ProgressState {
@@ -98,27 +73,6 @@ function errorOutputs(page: Page): Promise<string> {
   );
 }
 
-/** Resolves once the server says the notebook's kernel is idle (it has started and answered). */
-async function kernelIdle(): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const res = await fetch(`${server!.url}/api/sessions?token=${server!.token}`);
-    const sessions = (await res.json()) as Array<{ path: string; kernel: { execution_state: string } | null }>;
-    if (sessions.some((s) => s.path === NAME && s.kernel?.execution_state === "idle")) return;
-    if (Date.now() > deadline) throw new Error(`the kernel of ${NAME} was not idle within 90 s: ${JSON.stringify(sessions)}\n${server!.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function runAll(page: Page): Promise<void> {
-  await page.locator(".jp-Notebook .jp-Cell").first().waitFor({ timeout: 60_000 });
-  // Running before the page is connected to its kernel makes JupyterLab ask which kernel to use.
-  await kernelIdle();
-  await page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").waitFor({ timeout: 60_000 });
-  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
-}
-
 /**
  * Sample the progress bar every 50 ms until it shows finished; take a screenshot while it moves.
  * @returns the distinct percentages seen, in order
@@ -138,7 +92,7 @@ async function watchProgress(page: Page, shot: string): Promise<{ seen: number[]
     if (watched && state.finished) return { seen, final: state };
     if (Date.now() > deadline) {
       await page.screenshot({ path: path.join(OUT, `timeout-${shot}`) });
-      throw new Error(`no finished progress output within ${RUN_TIMEOUT_MS / 1000} s (saw ${JSON.stringify(seen)}); error outputs:\n${await errorOutputs(page)}\nserver output:\n${server?.output() ?? ""}`);
+      throw new Error(`no finished progress output within ${RUN_TIMEOUT_MS / 1000} s (saw ${JSON.stringify(seen)}); error outputs:\n${await errorOutputs(page)}\nserver output:\n${lab?.server.output() ?? ""}`);
     }
     await page.waitForTimeout(50);
   }
@@ -154,55 +108,111 @@ function expectMoved(seen: number[], final: ProgressState): void {
   expect(final.counts).toMatch(/^\d+ done \/ 0 running \/ \d+ failed \/ \d+ total$/);
 }
 
-/** Wait until `PLOTS` Vega embeds hold a drawn chart (canvas or svg with a size). */
-async function waitForPlots(page: Page): Promise<void> {
+/** Wait until `want` Vega embeds hold a drawn chart (canvas or svg with a size). */
+async function waitForPlots(page: Page, want: number): Promise<void> {
   await page.waitForFunction(
-    (want) =>
+    (n) =>
       Array.from(document.querySelectorAll(".vega-embed")).filter((embed) => {
         const chart = embed.querySelector("canvas, svg.marks");
         return chart !== null && chart.getBoundingClientRect().width > 50 && chart.getBoundingClientRect().height > 50;
-      }).length >= want,
-    PLOTS,
+      }).length >= n,
+    want,
     { timeout: 60_000 },
   );
 }
 
+/** What a code cell of a shipped notebook must show: bars when it waits on a job, and its charts. */
+interface Expected {
+  source: string;
+  bars: boolean;
+  charts: number;
+}
+
+function expectedOutputs(name: string): Expected[] {
+  const nb = JSON.parse(readFileSync(path.join(NOTEBOOKS, name), "utf8")) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+  return nb.cells
+    .filter((c) => c.cell_type === "code")
+    .map((c) => {
+      const source = Array.isArray(c.source) ? c.source.join("") : c.source;
+      return {
+        source,
+        bars: /getResult\(|\.wait\(|^%%cloud/m.test(source),
+        charts: 2 * (source.match(/fx\.plot\(/g)?.length ?? 0) + (source.match(/showVegaLite\(/g)?.length ?? 0),
+      };
+    });
+}
+
+/**
+ * Every bar and chart lies under the cell whose code made it: a cell that waits on a job shows
+ * its finished bars, a cell that plots shows its charts, every other cell (the last one,
+ * `await fx.close()`, included) shows neither.
+ */
+function expectUnderItsCell(name: string, views: CellView[]): void {
+  const expected = expectedOutputs(name);
+  expect(views.map((v) => v.source.split("\n")[0])).toEqual(expected.map((e) => e.source.split("\n")[0]));
+  views.forEach((view, i) => {
+    const want = expected[i];
+    const where = `${name}, code cell ${i + 1}: ${want.source.split("\n")[0]}\n${JSON.stringify(view.bars)}`;
+    if (want.bars) expect(view.bars.length, where).toBeGreaterThan(0);
+    else expect(view.bars, where).toEqual([]);
+    for (const bar of view.bars) expect(bar.finished && bar.status.startsWith("finished"), where).toBe(true);
+    expect(view.charts, where).toBe(want.charts);
+  });
+}
+
+async function expectRunAll(page: Page, name: string): Promise<void> {
+  await allCellsRan(page, RUN_TIMEOUT_MS);
+  const views = await cellViews(page);
+  expect(views.map((v) => v.errors).join("")).toBe("");
+  expectUnderItsCell(name, views);
+  const charts = views.reduce((n, v) => n + v.charts, 0);
+  if (charts > 0) await waitForPlots(page, charts);
+  await page.screenshot({ path: path.join(OUT, `runall-${name.replace(/\.ipynb$/, "")}.png`) });
+}
+
 describe("progress extension in a real browser", () => {
   it("JupyterLab lists the copied extension as enabled", async () => {
-    const listing = (await jupyterCommand(server!, ["labextension", "list"])).replace(/\x1b\[[0-9;]*m/g, "");
+    const listing = (await jupyterCommand(lab!.server, ["labextension", "list"])).replace(/\x1b\[[0-9;]*m/g, "");
     expect(listing).toMatch(new RegExp(`${EXTENSION} v0\\.1\\.0 enabled OK`));
   }, 60_000);
 
-  it("JupyterLab 4: Run All shows the bar moving to 100% (finished) and both plots", async () => {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 2400 } });
+  it("JupyterLab 4: Run All of the quick start shows the bar moving to 100% (finished), both plots, each under its cell", async () => {
+    const page = await openNotebook(lab!, NAME, { height: 3600 });
     try {
-      await page.goto(`${server!.url}/lab/tree/${NAME}?token=${server!.token}`);
       await runAll(page);
       const { seen, final } = await watchProgress(page, "lab-running.png");
       expectMoved(seen, final);
-      await waitForPlots(page);
-      await page.screenshot({ path: path.join(OUT, "lab-finished.png") });
-      expect(await errorOutputs(page)).toBe("");
+      await waitForPlots(page, PLOTS);
+      await expectRunAll(page, NAME);
       // update_display_data re-rendered in place: one progress output per job, no html fallback.
       const html = await page.locator(".jp-OutputArea-output progress").count();
       expect(html).toBe(0);
     } finally {
-      await page.close();
+      await closeNotebook(lab!, page, NAME);
     }
   }, 240_000);
 
-  it("Notebook 7: the same notebook renders the progress output and the plots", async () => {
-    const page = await browser!.newPage({ viewport: { width: 1280, height: 2400 } });
+  it.each(SHIPPED.filter((f) => f !== NAME))("JupyterLab 4: Run All of %s puts each bar and chart under its cell", async (name) => {
+    const page = await openNotebook(lab!, name, { height: 3600 });
     try {
-      await page.goto(`${server!.url}/notebooks/${NAME}?token=${server!.token}`);
+      await runAll(page);
+      await expectRunAll(page, name);
+    } finally {
+      await closeNotebook(lab!, page, name);
+    }
+  }, 240_000);
+
+  it("Notebook 7: the quick start renders the progress output and the plots", async () => {
+    const page = await openNotebook(lab!, NAME, { ui: "notebooks" });
+    try {
       await runAll(page);
       const { seen, final } = await watchProgress(page, "notebook7-running.png");
       expectMoved(seen, final);
-      await waitForPlots(page);
+      await waitForPlots(page, PLOTS);
       await page.screenshot({ path: path.join(OUT, "notebook7-finished.png") });
       expect(await errorOutputs(page)).toBe("");
     } finally {
-      await page.close();
+      await closeNotebook(lab!, page, NAME);
     }
   }, 240_000);
 });

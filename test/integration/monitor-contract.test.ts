@@ -1,7 +1,7 @@
 /**
  * The monitor contract on the three monitors: the direct channel (fed through a backend's
- * `events` capability), storage polling over real localhost storage (workers' `start` and
- * `status.json` keys), and RabbitMQ on a real broker (workers' messages, published by the
+ * `events` capability), storage polling over real localhost storage and a real MinIO (workers'
+ * `start` and `status.json` keys), and RabbitMQ on a real broker (workers' messages, published by the
  * runtime's publisher) with its storage fallback.
  */
 import { EventEmitter } from "node:events";
@@ -12,14 +12,18 @@ import { RabbitMonitor } from "../../kernel-lib/src/monitor/rabbitmq/rabbitmq-mo
 import { StoragePollMonitor } from "../../kernel-lib/src/monitor/storage-poll.js";
 import { encodeStatus, type InvocationPayload, type StorageRef } from "../../kernel-lib/src/protocol.js";
 import * as keys from "../../kernel-lib/src/storage/keys.js";
+import type { StorageBackend } from "../../kernel-lib/src/storage/backend.js";
 import { LocalhostStorage } from "../../kernel-lib/src/storage/localhost.js";
-import { monitorContract } from "../contract/monitor.contract.js";
+import { createStorageBackend } from "../../kernel-lib/src/storage/registry.js";
+import { jobNonceOf, monitorContract } from "../contract/monitor.contract.js";
 import { tempDir } from "../helpers/executor.js";
+import { freshBucket, minioSection, suiteMinio } from "../helpers/minio.js";
 import { fileBroker } from "../helpers/rabbitmq.js";
 
 const root = tempDir("monitor-contract");
 const BUCKET = "monitor-contract";
 const PREFIX = "tswren.jobs";
+const MINIO_BUCKET = freshBucket("monitor-contract");
 
 /** A compute backend's event channel, as the direct monitor sees it. */
 function eventChannel(): { backend: ComputeBackend; emit(event: ComputeEvent): void; listeners(): number } {
@@ -48,10 +52,10 @@ monitorContract("direct", () => ({
 }));
 
 /** The worker side over storage: `start` markers and `status.json` keys, as the runtime writes them. */
-function storageWorker(storage: LocalhostStorage, executorId: string): { reportStart(jobId: string, callId: string): Promise<void>; reportStatus(status: Parameters<typeof encodeStatus>[0]): Promise<void> } {
+function storageWorker(storage: StorageBackend, executorId: string, bucket = BUCKET): { reportStart(jobId: string, callId: string): Promise<void>; reportStatus(status: Parameters<typeof encodeStatus>[0]): Promise<void> } {
   return {
-    reportStart: (jobId, callId) => storage.put(BUCKET, keys.startKey(PREFIX, executorId, jobId, callId), ""),
-    reportStatus: (status) => storage.put(BUCKET, keys.statusKey(PREFIX, status.executorId, status.jobId, status.callId), encodeStatus(status)),
+    reportStart: (jobId, callId) => storage.put(bucket, keys.startKey(PREFIX, executorId, jobId, callId), ""),
+    reportStatus: (status) => storage.put(bucket, keys.statusKey(PREFIX, status.executorId, status.jobId, status.callId), encodeStatus(status)),
   };
 }
 
@@ -74,6 +78,22 @@ monitorContract("storage-poll", () => ({
   dispose: () => Promise.resolve(),
 }));
 
+monitorContract("storage-poll on MinIO", () => ({
+  async create(executorId, sink) {
+    const config = minioSection(await suiteMinio());
+    const storage = await createStorageBackend("minio", config);
+    await storage.ensureBucket(MINIO_BUCKET);
+    const worker = storageWorker(storage, executorId, MINIO_BUCKET);
+    const ref: StorageRef = { backend: "minio", config, bucket: MINIO_BUCKET, prefix: PREFIX };
+    return {
+      monitor: new StoragePollMonitor(storage, ref, executorId, sink, { minIntervalMs: 10, maxIntervalMs: 100 }),
+      reportStart: (jobId, callId) => worker.reportStart(jobId, callId),
+      reportStatus: (status) => worker.reportStatus(status),
+    };
+  },
+  dispose: () => Promise.resolve(),
+}));
+
 const broker = fileBroker();
 
 monitorContract("rabbitmq", () => ({
@@ -85,7 +105,7 @@ monitorContract("rabbitmq", () => ({
     return {
       monitor,
       async reportStart(jobId, callId, attempt) {
-        await publishStart({ ...payload, jobId } as InvocationPayload, { callId, attempt }, Date.now());
+        await publishStart({ ...payload, jobId, jobNonce: jobNonceOf(jobId) } as InvocationPayload, { callId, attempt }, Date.now());
       },
       async reportStatus(status) {
         await publishStatus(payload, status);

@@ -17,8 +17,11 @@ import { startSupervised } from "./supervised.js";
 export interface JupyterLabOptions {
   /** The server's root directory (notebooks are opened relative to it). */
   rootDir: string;
-  /** Kernelspec to install: its name (as in the notebook's metadata) and `kernel.json` argv. */
-  kernel: { name: string; displayName: string; language: string; argv: string[] };
+  /**
+   * Kernelspec to install: its name (as in the notebook's metadata), `kernel.json` argv, and
+   * `interrupt_mode` (`message` as the tswren kernelspec has it; Jupyter's default is `signal`).
+   */
+  kernel: { name: string; displayName: string; language: string; argv: string[]; interruptMode?: "message" | "signal" };
   /** Prebuilt lab extensions to install by copying: npm name -> built folder. */
   labextensions: Record<string, string>;
 }
@@ -65,10 +68,10 @@ export async function startJupyterLab(opts: JupyterLabOptions): Promise<JupyterL
   for (const [name, built] of Object.entries(opts.labextensions)) {
     cpSync(built, path.join(dirs.JUPYTER_DATA_DIR, "labextensions", name), { recursive: true });
   }
-  const { name, displayName, language, argv } = opts.kernel;
+  const { name, displayName, language, argv, interruptMode } = opts.kernel;
   const specDir = path.join(dirs.JUPYTER_DATA_DIR, "kernels", name);
   mkdirSync(specDir, { recursive: true });
-  writeFileSync(path.join(specDir, "kernel.json"), JSON.stringify({ argv, display_name: displayName, language }, null, 1));
+  writeFileSync(path.join(specDir, "kernel.json"), JSON.stringify({ argv, display_name: displayName, language, ...(interruptMode ? { interrupt_mode: interruptMode } : {}) }, null, 1));
   // No news/update pop-ups over the notebook.
   mkdirSync(path.join(dirs.JUPYTER_CONFIG_DIR, "labconfig"), { recursive: true });
   writeFileSync(

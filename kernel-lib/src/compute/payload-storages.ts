@@ -3,10 +3,10 @@
  * opened on first use. Backends that write or read call records on the platform's behalf (the
  * pools' failed statuses, unreported calls, staged payloads) share it.
  */
-import { encodeStatus } from "../protocol.js";
 import type { CallStatus, InvocationPayload } from "../protocol.js";
 import type { StorageBackend } from "../storage/backend.js";
 import { statusKey } from "../storage/keys.js";
+import { writeStatusUnlessSuperseded } from "../storage/status-write.js";
 import { createStorageBackend } from "../storage/registry.js";
 
 /** Storage clients keyed by the storage a payload names. */
@@ -32,14 +32,14 @@ export class PayloadStorages {
   }
 
   /**
-   * Write a call's `status.json` in the job storage of `payload`.
+   * Write a call's `status.json` in the job storage of `payload` (unless a later attempt wrote first).
    * @param payload - the invocation the call belongs to
    * @param status - the status to write
    * @throws TswrenError from the storage backend
    */
   async writeStatus(payload: InvocationPayload, status: CallStatus): Promise<void> {
     const ref = payload.storage;
-    await (await this.of(payload)).put(ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), encodeStatus(status));
+    await writeStatusUnlessSuperseded(await this.of(payload), ref.bucket, statusKey(ref.prefix, payload.executorId, payload.jobId, status.callId), status, payload.maxAttempts);
   }
 
   /** Close every client (clients that failed to open are skipped). */

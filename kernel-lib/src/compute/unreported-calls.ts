@@ -23,7 +23,8 @@ export class UnreportedCalls {
     const reported = await Promise.all(payload.calls.map(async (call) => {
       try {
         const text = (await storage.get(bucket, keys.statusKey(prefix, payload.executorId, payload.jobId, call.callId))).toString("utf8");
-        return decodeStatus(text).attempt >= call.attempt;
+        const status = decodeStatus(text);
+        return status.jobNonce === payload.jobNonce && status.attempt >= call.attempt;
       } catch {
         // No status (or storage did not answer): the call is not known to have reported.
         return false;

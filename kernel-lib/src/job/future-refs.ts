@@ -140,7 +140,7 @@ async function readRef(ref: FutureRef, reader: RefReader): Promise<unknown> {
 }
 
 async function finalStatus(storage: StorageBackend, ref: FutureRef): Promise<CallStatus | null> {
-  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId: ref.executorId, jobId: ref.jobId };
+  const job = { bucket: ref.bucket, prefix: ref.prefix, executorId: ref.executorId, jobId: ref.jobId, jobNonce: ref.jobNonce };
   let status: CallStatus | null;
   try {
     status = await readCallStatus(storage, job, ref.callId);

@@ -40,3 +40,17 @@ export function reduceCalls(layout: ReduceLayout): CallSpec[] {
     input: { kind: "reduce", mapJobId: layout.mapJobId, mapCallIds, maxAttempts: layout.maxAttempts, waitRemote: layout.waitRemote },
   }));
 }
+
+/**
+ * Give reduce calls the nonce of the map job they combine (the executor knows it once the map
+ * job was submitted): the reducer then takes only map statuses that carry it.
+ * @param calls - a job's calls (other inputs are left alone)
+ * @param nonceOf - the nonce of a submitted job
+ */
+export function addMapJobNonces(calls: CallSpec[], nonceOf: (jobId: string) => string | undefined): void {
+  for (const call of calls) {
+    if (call.input.kind !== "reduce") continue;
+    const nonce = nonceOf(call.input.mapJobId);
+    if (nonce !== undefined) call.input = { ...call.input, mapJobNonce: nonce };
+  }
+}

@@ -60,6 +60,10 @@ class AttachedJob implements PollSink {
     return this.remaining > 0;
   }
 
+  jobNonce(jobId: string): string | undefined {
+    return jobId === this.record.jobId ? this.record.base.jobNonce : undefined;
+  }
+
   watchedCalls(): Map<string, WatchedCall[]> {
     if (this.lastPassMs === null && clientBound(this.record.backend) && clientGone(this.record.client)) this.lastPassMs = Date.now();
     const pending = this.futures.filter((f) => !f.done);

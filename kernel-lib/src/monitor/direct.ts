@@ -1,6 +1,7 @@
 /** Monitor over a compute backend's direct channel (e.g. the localhost pool's IPC events). */
 import type { ComputeBackend } from "../compute/backend.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
+import { isCurrentJob } from "./nonce.js";
 import { ReportOnce } from "./report-once.js";
 
 /** Forwards one executor's events from the backend's direct channel. */
@@ -29,7 +30,7 @@ export class DirectMonitor implements Monitor {
       if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
         if (event.executorId === this.executorId && this.once.start(event.jobId, event.callId, event.attempt)) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
-      } else if (event.status.executorId === this.executorId && this.once.status(event.status)) {
+      } else if (event.status.executorId === this.executorId && isCurrentJob(this.sink, event.status.jobId, event.status.jobNonce) && this.once.status(event.status)) {
         this.sink.onStatus(event.status);
       }
     });

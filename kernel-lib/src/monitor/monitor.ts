@@ -11,6 +11,11 @@ export interface MonitorSink {
   onStart(jobId: string, callId: string, attempt: number, workerStartMs: number): void;
   /** A call attempt ended (success or failure). */
   onStatus(status: CallStatus): void;
+  /**
+   * The nonce of a job this executor submitted (undefined for a job it does not know): monitors
+   * drop statuses and start messages that do not carry it (see `nonce.ts`).
+   */
+  jobNonce(jobId: string): string | undefined;
 }
 
 /** Watches one executor's calls until stopped. */

@@ -11,6 +11,7 @@ import type { ObjectInfo, StorageBackend } from "../storage/backend.js";
 import { decodeStatusBatch } from "../storage/status-records.js";
 import * as keys from "../storage/keys.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
+import { isCurrentJob } from "./nonce.js";
 import { ReportOnce } from "./report-once.js";
 
 /** A call the monitor still waits for. */
@@ -121,13 +122,14 @@ export class StoragePollMonitor implements Monitor {
       this.requests++;
       const listed = await this.storage.list(this.ref.bucket, prefix);
       const present = new Map(listed.map((o) => [o.key, o]));
-      if (await this.readBatches(listed, calls)) changed = true;
+      if (await this.readBatches(jobId, listed, calls)) changed = true;
       for (const call of calls) {
         const statusKey = keys.statusKey(this.ref.prefix, this.executorId, jobId, call.callId);
         if (present.has(statusKey)) {
           this.requests++;
           const status = decodeStatus((await this.storage.get(this.ref.bucket, statusKey)).toString("utf8"));
-          if (status.attempt >= call.attempt) {
+          // A status of another job under the same key (stale or forged) is not this call's.
+          if (isCurrentJob(this.sink, jobId, status.jobNonce) && status.jobId === jobId && status.callId === call.callId && status.attempt >= call.attempt) {
             if (this.once.status(status)) this.sink.onStatus(status);
             changed = true;
           }
@@ -149,7 +151,7 @@ export class StoragePollMonitor implements Monitor {
    * Deliver the statuses of watched calls found in status batches not read before (batches never
    * change once written); returns true when one was delivered.
    */
-  private async readBatches(listed: readonly ObjectInfo[], calls: readonly WatchedCall[]): Promise<boolean> {
+  private async readBatches(jobId: string, listed: readonly ObjectInfo[], calls: readonly WatchedCall[]): Promise<boolean> {
     const fresh = listed.filter((o) => keys.isStatusBatchKey(o.key) && !this.readBatchKeys.has(o.key));
     if (fresh.length === 0) return false;
     const watched = new Map(calls.map((c) => [c.callId, c]));
@@ -160,7 +162,7 @@ export class StoragePollMonitor implements Monitor {
       this.readBatchKeys.add(o.key);
       for (const status of statuses) {
         const call = watched.get(status.callId);
-        if (call === undefined || status.attempt < call.attempt) continue;
+        if (call === undefined || status.attempt < call.attempt || status.jobId !== jobId || !isCurrentJob(this.sink, jobId, status.jobNonce)) continue;
         if (this.once.status(status)) this.sink.onStatus(status);
         changed = true;
       }

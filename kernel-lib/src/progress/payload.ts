@@ -70,3 +70,46 @@ export function progressSummary(p: ProgressPayload): string {
   const state = p.stopped !== undefined ? `stopped: ${p.stopped}` : p.finished ? "finished" : `${p.running} running`;
   return `${ended}/${p.total} calls ended: ${p.done} done, ${p.failed} failed${cancelled}, ${state} | ${formatElapsed(p.elapsedSeconds)}`;
 }
+
+/** A display's MIME bundle: the payload plus HTML and plain-text renderings of it. */
+export type ProgressBundle = {
+  [PROGRESS_MIME]: ProgressPayload;
+  "text/html": string;
+  "text/plain": string;
+};
+
+function textBar(p: ProgressPayload, width = 30): string {
+  const ended = p.done + p.failed + p.cancelled;
+  const filled = p.total === 0 ? width : Math.round((ended / p.total) * width);
+  return `${"#".repeat(filled)}${"-".repeat(width - filled)}`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The bar's colour: red with failures, grey when cancelled or stopped, else the browser's. */
+function accent(p: ProgressPayload): string {
+  if (p.failed > 0) return "accent-color:#c62828;";
+  if (p.cancelled > 0 || p.stopped !== undefined) return "accent-color:#9e9e9e;";
+  return "";
+}
+
+/**
+ * The MIME bundle of one progress update.
+ * @param payload - the job's progress
+ * @returns the bundle (payload, HTML with a `<progress>` bar, plain text)
+ */
+export function progressBundle(payload: ProgressPayload): ProgressBundle {
+  const title = `tswren ${payload.label} (${payload.jobId})`;
+  const html =
+    `<div class="tswren-progress" style="font-family:monospace;font-size:12px">` +
+    `<b>${escapeHtml(title)}</b> ` +
+    `<progress value="${payload.done + payload.failed + payload.cancelled}" max="${payload.total}" style="${accent(payload)}width:240px;vertical-align:middle"></progress> ` +
+    `<span>${escapeHtml(progressSummary(payload))}</span></div>`;
+  return {
+    [PROGRESS_MIME]: payload,
+    "text/html": html,
+    "text/plain": `${title} [${textBar(payload)}] ${progressSummary(payload)}`,
+  };
+}

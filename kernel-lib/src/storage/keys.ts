@@ -66,9 +66,12 @@ export function isStatusBatchKey(key: string): boolean {
   return /\/statuses\/[^/]+\.gz$/.test(key);
 }
 
-/** Key of a call's result when it is too large to sit inline in its status. */
-export function outputKey(prefix: string, executorId: string, jobId: string, callId: string): string {
-  return join(prefix, `${executorId}-${jobId}/${callId}/output`);
+/**
+ * Key of a call's result when it is too large to sit inline in its status: `output` for the
+ * first attempt, `output.<attempt>` for retries, so a late attempt never overwrites a later one's.
+ */
+export function outputKey(prefix: string, executorId: string, jobId: string, callId: string, attempt = 1): string {
+  return join(prefix, `${executorId}-${jobId}/${callId}/${attempt > 1 ? `output.${attempt}` : "output"}`);
 }
 
 /**

@@ -23,6 +23,13 @@ export interface JobLocation {
   prefix: string;
   executorId: string;
   jobId: string;
+  /** The job's nonce, when known: statuses without it (stale or forged) are left out. */
+  jobNonce?: string | undefined;
+}
+
+/** True when `status` may be the job's: it carries the job's nonce (when one is given). */
+function ofJob(job: JobLocation, status: CallStatus): boolean {
+  return job.jobNonce === undefined || status.jobNonce === job.jobNonce;
 }
 
 /** Batches of fewer statuses are stored as plain text (starting a gzip stream costs more than it saves). */
@@ -75,10 +82,11 @@ export async function readJobStatuses(storage: StorageBackend, job: JobLocation,
   for (const o of listed) {
     if (keys.isStatusBatchKey(o.key)) {
       if (skips.readBatches?.has(o.key) === true) continue;
-      for (const s of await decodeStatusBatch(await storage.get(job.bucket, o.key))) keepLatest(found, s);
+      for (const s of await decodeStatusBatch(await storage.get(job.bucket, o.key))) if (ofJob(job, s)) keepLatest(found, s);
       skips.readBatches?.add(o.key);
     } else if (o.key.endsWith("/status.json") && skips.skipCall?.(o.key.slice(jobPrefix.length).split("/")[0] ?? "") !== true) {
-      keepLatest(found, decodeStatus((await storage.get(job.bucket, o.key)).toString("utf8")));
+      const status = decodeStatus((await storage.get(job.bucket, o.key)).toString("utf8"));
+      if (ofJob(job, status)) keepLatest(found, status);
     }
   }
   return found;
@@ -90,7 +98,8 @@ export async function readJobStatuses(storage: StorageBackend, job: JobLocation,
  */
 export async function readCallStatus(storage: StorageBackend, job: JobLocation, callId: string): Promise<CallStatus | null> {
   try {
-    return decodeStatus((await storage.get(job.bucket, keys.statusKey(job.prefix, job.executorId, job.jobId, callId))).toString("utf8"));
+    const status = decodeStatus((await storage.get(job.bucket, keys.statusKey(job.prefix, job.executorId, job.jobId, callId))).toString("utf8"));
+    if (ofJob(job, status)) return status;
   } catch (err) {
     if (!(err instanceof TswrenError && err.code === ErrorCodes.NO_SUCH_KEY)) throw err;
   }
@@ -99,7 +108,7 @@ export async function readCallStatus(storage: StorageBackend, job: JobLocation, 
   for (const o of batches) {
     if (!keys.isStatusBatchKey(o.key)) continue;
     for (const s of await decodeStatusBatch(await storage.get(job.bucket, o.key))) {
-      if (s.callId === callId && (latest === null || s.attempt >= latest.attempt)) latest = s;
+      if (s.callId === callId && ofJob(job, s) && (latest === null || s.attempt >= latest.attempt)) latest = s;
     }
   }
   return latest;

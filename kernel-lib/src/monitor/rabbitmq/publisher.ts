@@ -110,8 +110,8 @@ function publisherFor(target: AmqpTarget): Publisher {
  */
 export function publishStart(payload: InvocationPayload, call: Pick<CallSpec, "callId" | "attempt">, workerStartMs: number): Promise<boolean> {
   if (payload.amqp === undefined) return Promise.resolve(false);
-  const { executorId, jobId } = payload;
-  return publisherFor(payload.amqp).publish(payload.amqp.queue, { type: "start", executorId, jobId, callId: call.callId, attempt: call.attempt, workerStartMs });
+  const { executorId, jobId, jobNonce } = payload;
+  return publisherFor(payload.amqp).publish(payload.amqp.queue, { type: "start", executorId, jobId, callId: call.callId, attempt: call.attempt, workerStartMs, ...(jobNonce !== undefined ? { jobNonce } : {}) });
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from "amqplib";
 import { decodeMonitorMessage } from "../../protocol.js";
 import type { AmqpTarget, MonitorMessage, StorageRef } from "../../protocol.js";
 import type { StorageBackend } from "../../storage/backend.js";
+import { isCurrentJob } from "../nonce.js";
 import { ReportOnce } from "../report-once.js";
 import type { Monitor } from "../monitor.js";
 import { DEFAULT_POLL, StoragePollMonitor, type PollOptions, type PollSink, type WatchedCall } from "../storage-poll.js";
@@ -124,7 +125,7 @@ export class RabbitMonitor implements Monitor {
       return;
     }
     if (message.type === "start") {
-      if (message.executorId !== this.executorId) {
+      if (message.executorId !== this.executorId || !isCurrentJob(this.sink, message.jobId, message.jobNonce)) {
         this.counts.ignored++;
         return;
       }
@@ -132,7 +133,7 @@ export class RabbitMonitor implements Monitor {
       if (this.once.start(message.jobId, message.callId, message.attempt)) this.sink.onStart(message.jobId, message.callId, message.attempt, message.workerStartMs);
       return;
     }
-    if (message.status.executorId !== this.executorId) {
+    if (message.status.executorId !== this.executorId || !isCurrentJob(this.sink, message.status.jobId, message.status.jobNonce)) {
       this.counts.ignored++;
       return;
     }
@@ -155,6 +156,7 @@ export class RabbitMonitor implements Monitor {
       onStatus: (status) => { if (this.once.status(status)) sink.onStatus(status); },
       onLost: (jobId, callId, attempt, message) => { sink.onLost(jobId, callId, attempt, message); },
       hasWatchedCalls: () => sink.hasWatchedCalls(),
+      jobNonce: (jobId) => sink.jobNonce(jobId),
       watchedCalls: () => (this.brokerLost ? sink.watchedCalls() : overdue(sink.watchedCalls(), Date.now())),
     };
   }
