@@ -32,6 +32,7 @@ import { replayCall, replayRefused } from "./replay.js";
 import type { CostReport } from "./cost.js";
 import { jobLimits, type JobLimits } from "./job/limits.js";
 import { attachJob, type JobRef } from "./jobs/attach.js";
+import { storedReplaySource } from "./jobs/replay-stored.js";
 
 export type { MapReduceFutures, UserFunction } from "./executor-types.js";
 
@@ -306,20 +307,19 @@ export class FunctionExecutor {
   /**
    * Run a failed call again in this process (same function bundle, input, extra env, a context
    * like the worker's) to debug it: gives the value or throws the call's error with its real
-   * stack. Nothing is written to storage and the future is not changed.
+   * stack. Nothing is written and the future is not changed. Failed attached futures work too.
    * @example
    * const [f] = await fx.callAsync(parse, badRow);
    * await fx.getResult(f, { throwExcept: false }); // null: it failed remotely
    * await fx.replay(f); // throws the same error, here, with the full stack
-   * @throws TswrenError `TSWREN_BAD_INPUT` for a future that did not fail in this executor
-   *   (still running, succeeded, cancelled, another executor's)
-   * @throws TswrenError `TSWREN_NO_SUCH_KEY` when the job's data was cleaned since
+   * @throws TswrenError `TSWREN_BAD_INPUT` for a future that did not fail (running, succeeded,
+   *   cancelled); `TSWREN_NO_SUCH_KEY` when the job's data was cleaned since
    */
   async replay<R>(future: ResponseFuture<R>): Promise<R> {
     if (!(future instanceof ResponseFuture)) throw new TswrenError(ErrorCodes.BAD_INPUT, "replay: give one future that map/callAsync returned, e.g. fx.replay(futures[3])");
-    const src = this.#core.replaySource(future);
-    if (src === undefined) throw replayRefused(future, this.executorId);
     const b = await this.#core.backends();
+    const src = this.#core.replaySource(future) ?? (future.executorId !== this.executorId && future.status === "error" ? await storedReplaySource(b.storage, b.storageRef, future) : undefined);
+    if (src === undefined) throw replayRefused(future, this.executorId);
     return (await replayCall(src, b.storage, src.base.timeoutMs)) as R;
   }
 
