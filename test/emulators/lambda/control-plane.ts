@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { unzipSync } from "fflate";
@@ -38,6 +38,17 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** One HTTP exchange with moto, headers as given (Host included). */
+function relay(url: string, method: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      readBody(res).then((text) => { resolve({ status: res.statusCode ?? 502, headers: res.headers, body: text }); }, reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 /** The zip a control-plane request uploads, if any. */
 function uploadedZip(method: string, url: string, body: Buffer): { name: string; zip: Buffer } | undefined {
   if (body.length === 0 || !(method === "POST" || method === "PUT")) return undefined;
@@ -55,6 +66,32 @@ function uploadedZip(method: string, url: string, body: Buffer): { name: string;
     return { name, zip: Buffer.from(json.ZipFile, "base64") };
   }
   return undefined;
+}
+
+/**
+ * Lambda's answer for moto's authentication errors. moto (with its IAM checks on) refuses bad
+ * credentials with IAM's XML `ErrorResponse` on every service; Lambda's REST-JSON API answers
+ * JSON with `x-amzn-ErrorType`, which is what the SDK's Lambda client parses. Any other answer:
+ * undefined (relayed as it is).
+ */
+export function lambdaAuthError(status: number, text: string): { errorType: string; body: string } | undefined {
+  if (status !== 403 || !text.includes("<ErrorResponse>")) return undefined;
+  const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? "AccessDenied";
+  const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? "Access denied";
+  const errorType = LAMBDA_AUTH_ERRORS[code] ?? "AccessDeniedException";
+  return { errorType, body: JSON.stringify({ Type: "User", message }) };
+}
+
+/** IAM's error codes and Lambda's names for the same refusal. */
+const LAMBDA_AUTH_ERRORS: Record<string, string> = {
+  InvalidClientTokenId: "UnrecognizedClientException",
+  SignatureDoesNotMatch: "InvalidSignatureException",
+  AccessDenied: "AccessDeniedException",
+};
+
+/** True for a Lambda API path (IAM and moto's own paths are not). */
+function isLambdaPath(url: string): boolean {
+  return /^\/20\d\d-\d\d-\d\d\//.test(url);
 }
 
 /** Proxy to moto, code store and configuration cache. */
@@ -78,15 +115,23 @@ export class ControlPlane {
     const body = await readBody(req);
     const method = req.method ?? "GET";
     const url = req.url ?? "/";
+    // The request goes on with its own Host header (the router's): the SigV4 signature covers it,
+    // and moto, when its IAM checks are on, verifies the signature.
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "host" && k !== "connection" && k !== "content-length") headers[k] = v;
-    const answer = await fetch(`${this.motoEndpoint}${url}`, { method, headers, ...(body.length > 0 ? { body: new Uint8Array(body) } : {}) });
-    const text = Buffer.from(await answer.arrayBuffer());
-    if (answer.ok && method !== "GET") this.changed(method, url, body);
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string" && k !== "connection") headers[k] = v;
+    const answer = await relay(`${this.motoEndpoint}${url}`, method, headers, body);
+    const text = answer.body;
+    if (answer.status >= 200 && answer.status < 300 && method !== "GET") this.changed(method, url, body);
     const out: Record<string, string> = {};
-    answer.headers.forEach((v, k) => {
-      if (k !== "content-length" && k !== "transfer-encoding" && k !== "connection" && k !== "content-encoding") out[k] = v;
-    });
+    for (const [k, v] of Object.entries(answer.headers)) {
+      if (typeof v === "string" && k !== "content-length" && k !== "transfer-encoding" && k !== "connection" && k !== "content-encoding") out[k] = v;
+    }
+    const auth = isLambdaPath(url) ? lambdaAuthError(answer.status, text.toString("utf8")) : undefined;
+    if (auth !== undefined) {
+      res.writeHead(answer.status, { ...out, "content-type": "application/json", "x-amzn-errortype": auth.errorType, "content-length": Buffer.byteLength(auth.body) });
+      res.end(auth.body);
+      return;
+    }
     res.writeHead(answer.status, { ...out, "content-length": text.length });
     res.end(text);
   }
@@ -126,6 +171,8 @@ export class ControlPlane {
     const text = await answer.text();
     if (!answer.ok) {
       const headers: Record<string, string> = { "content-type": "application/json" };
+      const auth = lambdaAuthError(answer.status, text);
+      if (auth !== undefined) return { ok: false, status: answer.status, headers: { ...headers, "x-amzn-errortype": auth.errorType }, body: auth.body };
       const type = answer.headers.get("x-amzn-errortype");
       if (type !== null) headers["x-amzn-errortype"] = type;
       return { ok: false, status: answer.status, headers, body: text };

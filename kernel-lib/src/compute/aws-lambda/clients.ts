@@ -22,12 +22,17 @@ export interface LambdaClients {
  * Create the clients (no request is made yet).
  * @param settings - region, endpoint and profile
  */
-export function lambdaClients(settings: Pick<LambdaSettings, "region" | "endpoint" | "profile">): LambdaClients {
+export function lambdaClients(settings: Pick<LambdaSettings, "region" | "endpoint" | "profile" | "invokePoolThreads">): LambdaClients {
+  // One keep-alive socket per invoke in flight (the SDK's default agent caps at 50), and the
+  // middleware stack resolved once per command class instead of on every request.
+  const agent = { keepAlive: true, maxSockets: Math.max(50, settings.invokePoolThreads + 4) };
   const common = {
     ...(settings.region !== undefined ? { region: settings.region } : {}),
     ...(settings.endpoint !== undefined ? { endpoint: settings.endpoint } : {}),
     ...(settings.profile !== undefined ? { profile: settings.profile } : {}),
     maxAttempts: 1, // retries are the backend's own (429 back-off, bounded network retries)
+    cacheMiddleware: true,
+    requestHandler: { httpAgent: agent, httpsAgent: agent },
   };
   const lambda = new LambdaClient(common);
   const iam = new IAMClient(common);

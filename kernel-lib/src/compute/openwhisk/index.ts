@@ -22,7 +22,7 @@ import type { FailureDecision } from "./invoke-queue.js";
 import { actionTimeLimitMs, RuntimeActions } from "./runtime-actions.js";
 import { whiskSettings } from "./settings.js";
 import type { WhiskConfig, WhiskSection, WhiskSettings } from "./settings.js";
-import { connectWhisk, withTimeouts } from "./whisk-client.js";
+import { connectWhisk } from "./whisk-client.js";
 import type { WhiskConnection } from "./whisk-client.js";
 import { classifyWhiskError, whiskError } from "./whisk-errors.js";
 import { DeploymentKey } from "../../security/key-store.js";
@@ -244,9 +244,7 @@ export class OpenWhiskCompute implements ComputeBackend {
     return this.queue.push(
       {
         attempt: async () => {
-          await this.conn.authorize();
-          const answer = await this.conn.api.actions.invoke(withTimeouts({ name: action, blocking: false, params }));
-          return { activationId: answer.activationId };
+          return this.conn.invoke(action, params);
         },
         onFailure: async (err, failures): Promise<FailureDecision> => {
           const decision = this.decide(err, failures, doing, redeployed);

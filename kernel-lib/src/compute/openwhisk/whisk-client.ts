@@ -2,12 +2,15 @@
  * The `openwhisk` npm client as the backend uses it: keep-alive connections, per-request
  * timeouts, Basic auth from a namespace key or a Bearer token from IBM IAM (through the client's
  * `auth_handler`, refreshed before it expires), and never the client's blind `retry` option.
+ * Non-blocking invokes, the hot path, go out as plain requests on the same agent and credentials
+ * (`whisk-invoke.ts`).
  */
 import http from "node:http";
 import https from "node:https";
 import openwhisk from "openwhisk";
 import { ErrorCodes, TswrenError } from "../../errors.js";
 import { IbmIamTokenProvider } from "../../storage/ibm-iam.js";
+import { nonBlockingInvoker, type InvokeTarget } from "./whisk-invoke.js";
 import type { WhiskSettings } from "./settings.js";
 
 /** The client object of the `openwhisk` package. */
@@ -35,6 +38,11 @@ export function withTimeouts<T extends object>(options: T): T {
 /** A connected client plus what the backend needs besides it. */
 export interface WhiskConnection {
   api: WhiskApi;
+  /**
+   * Invoke an action without waiting (`blocking=false`); resolves with the activation id.
+   * @throws WhiskRequestError (classified by `classifyWhiskError`), or a TswrenError when the IAM token cannot be had
+   */
+  invoke(action: string, params: object): Promise<{ activationId: string }>;
   /** Make sure the credentials work before a request (fetches the IAM token when needed). */
   authorize(): Promise<void>;
   /** A Bearer token for the remote invoker (IAM auth only). */
@@ -93,8 +101,17 @@ export function connectWhisk(settings: WhiskSettings, options: ConnectOptions = 
     ...(auth.kind === "basic" ? { api_key: auth.apiKey } : {}),
     ...(iam !== undefined ? { auth_handler: { getAuthHeader: async () => `Bearer ${await iamToken(iam, settings)}` } } : {}),
   });
+  const basic = auth.kind === "basic" ? `Basic ${Buffer.from(auth.apiKey).toString("base64")}` : undefined;
+  const target: InvokeTarget = {
+    endpoint: settings.endpoint,
+    namespace: settings.namespace,
+    agent,
+    authorization: () => basic ?? (iam !== undefined ? iamToken(iam, settings).then((token) => `Bearer ${token}`) : ""),
+    timeouts: { connectMs: REQUEST_TIMEOUTS.open_timeout, responseMs: REQUEST_TIMEOUTS.response_timeout },
+  };
   return {
     api,
+    invoke: nonBlockingInvoker(target),
     authorize: async () => {
       if (iam !== undefined) await iamToken(iam, settings);
     },
