@@ -27,6 +27,7 @@ export async function submitRate(fx, platform, n, hold) {
       const accepted = (await platform.accepted()) - before;
       if (accepted < n) throw new Error(`the platform counted ${accepted} accepted invocations for ${n} calls`);
       runs.push(n / seconds);
+      console.error(`[bench] ${hold ? "held" : "running"} submit ${n} calls: ${(n / seconds).toFixed(0)}/s`);
       if (hold) await fx.cancel(futures);
       else await fx.getResult(futures, { timeout: 900 });
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -50,5 +51,6 @@ export async function remoteSubmit(fx, n) {
   const ended = Date.now();
   if (results.length !== n || results[n - 1] !== n - 1) throw new Error("wrong results");
   const { hostSubmitMs } = futures[0].stats;
+  console.error(`[bench] remote invoker ${n} calls: submit ${returned - hostSubmitMs} ms, all results ${((ended - t0) / 1000).toFixed(1)} s`);
   return { calls: n, mapSeconds: (returned - t0) / 1000, createSeconds: (hostSubmitMs - t0) / 1000, submitSeconds: (returned - hostSubmitMs) / 1000, endToEndSeconds: (ended - t0) / 1000 };
 }

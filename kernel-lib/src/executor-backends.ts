@@ -14,6 +14,7 @@ import { StoragePollMonitor, type PollSink } from "./monitor/storage-poll.js";
 import type { StorageRef } from "./protocol.js";
 import type { StorageBackend } from "./storage/backend.js";
 import { createSelectedStorage } from "./storage/registry.js";
+import { showOnly } from "./security/opaque.js";
 
 /** Backends of a running executor, created on first use. */
 export interface Backends {
@@ -47,7 +48,9 @@ export async function createBackends(config: TswrenConfig, executorId: string, s
     const compute = await createSelectedCompute(config, { retrySleepsS: t.retry_sleeps });
     const { monitors, poller } = monitorsFor(config, executorId, sink, { compute, storage, storageRef, rabbit });
     for (const m of monitors) m.start();
-    return { compute, storage, storageRef, monitors, poller, rabbit };
+    const backends: Backends = { compute, storage, storageRef, monitors, poller, rabbit };
+    showOnly(backends, "Backends", () => ({ compute: compute.name, storage: storage.name, bucket: storageRef.bucket, prefix: storageRef.prefix, monitoring: t.monitoring }));
+    return backends;
   } catch (err) {
     await rabbit?.stop();
     throw err;

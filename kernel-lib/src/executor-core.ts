@@ -33,6 +33,7 @@ import { keepCallSpecs } from "./jobs/call-specs.js";
 import { clientBound } from "./jobs/job-record.js";
 import { cleanExecutorKeys } from "./job/clean-executor.js";
 import { costOf, type CostPrices, type CostReport } from "./cost.js";
+import { showOnly } from "./security/opaque.js";
 
 
 interface JobRecord {
@@ -74,6 +75,7 @@ export class ExecutorCore implements PollSink {
 
   /** @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` for a bad `TSWREN_LOGLEVEL` */
   constructor(executorId: string, config: TswrenConfig) {
+    showOnly(this, "ExecutorEngine", () => ({ executorId: this.executorId, backend: this.config.tswren.backend, storage: this.config.tswren.storage, jobs: this.jobs.size, closed: this.closed }));
     this.executorId = executorId;
     this.config = config;
     this.log = new Logger(executorId, effectiveLogLevel(config.tswren.log_level));

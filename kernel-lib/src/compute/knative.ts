@@ -22,6 +22,7 @@ import { DeploymentKey } from "../security/key-store.js";
 import { signPayload } from "../security/signing.js";
 import { knativeRuntimeList } from "./knative-runtime.js";
 import { UnreportedCalls } from "./unreported-calls.js";
+import { showOnly } from "../security/opaque.js";
 
 /** Options of {@link KnativeCompute} that do not come from its config section. */
 export interface KnativeComputeOptions {
@@ -71,6 +72,7 @@ export class KnativeCompute implements ComputeBackend {
    * @param options - retry tuning
    */
   constructor(config: ConfigSection<"knative">, options: KnativeComputeOptions = {}) {
+    showOnly(this, "KnativeCompute", () => ({ backend: this.name, describe: this.describe() }));
     this.url = new URL(config.url);
     this.concurrency = config.concurrency;
     this.maxWorkers = config.max_workers;

@@ -3,6 +3,7 @@ import type { ComputeBackend } from "../compute/backend.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
 import { isCurrentJob } from "./nonce.js";
 import { ReportOnce } from "./report-once.js";
+import { showOnly } from "../security/opaque.js";
 
 /** Forwards one executor's events from the backend's direct channel. */
 export class DirectMonitor implements Monitor {
@@ -33,6 +34,7 @@ export class DirectMonitor implements Monitor {
       }
       if (this.platformOnly && (event.type === "start" || event.byPlatform !== true)) return;
       if (event.type === "start") {
+    showOnly(this, "DirectMonitor", () => ({ executorId: this.executorId, backend: this.compute.name }));
         if (event.executorId === this.executorId && this.once.start(event.jobId, event.callId, event.attempt)) this.sink.onStart(event.jobId, event.callId, event.attempt, event.workerStartMs);
       } else if (event.status.executorId === this.executorId && isCurrentJob(this.sink, event.status.jobId, event.status.jobNonce) && this.once.status(event.status)) {
         this.sink.onStatus(event.status);

@@ -13,6 +13,7 @@ import * as keys from "../storage/keys.js";
 import type { Monitor, MonitorSink } from "./monitor.js";
 import { isCurrentJob } from "./nonce.js";
 import { ReportOnce } from "./report-once.js";
+import { showOnly } from "../security/opaque.js";
 
 /** A call the monitor still waits for. */
 export interface WatchedCall {
@@ -70,6 +71,7 @@ export class StoragePollMonitor implements Monitor {
     private readonly sink: PollSink,
     private readonly options: PollOptions = DEFAULT_POLL,
   ) {
+    showOnly(this, "StoragePollMonitor", () => ({ executorId: this.executorId, bucket: this.ref.bucket, prefix: this.ref.prefix, requests: this.requests }));
     this.intervalMs = options.minIntervalMs;
   }
 

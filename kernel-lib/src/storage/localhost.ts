@@ -12,6 +12,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ErrorCodes, TswrenError } from "../errors.js";
 import type { ByteRange, ObjectInfo, StorageBackend, StorageCapabilities } from "./backend.js";
+import { showOnly } from "../security/opaque.js";
 
 /** Config section `localhost_storage`. */
 export interface LocalhostStorageConfig {
@@ -100,6 +101,7 @@ export class LocalhostStorage implements StorageBackend {
 
   /** @param config - the `localhost_storage` section */
   constructor(config: LocalhostStorageConfig) {
+    showOnly(this, "LocalhostStorage", () => ({ name: this.name }));
     this.root = path.resolve(config.storage_root);
   }
 

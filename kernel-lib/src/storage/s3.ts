@@ -23,6 +23,7 @@ import { IbmIamTokenProvider } from "./ibm-iam.js";
 import { putStream } from "./s3-multipart.js";
 import type { S3StorageOptions } from "./s3-config.js";
 import { toStorageError, type S3ErrorContext } from "./s3-errors.js";
+import { showOnly } from "../security/opaque.js";
 
 export { s3StorageOptions, type S3StorageOptions, type S3StorageOverrides, type S3Section } from "./s3-config.js";
 
@@ -121,6 +122,7 @@ export class S3Storage implements StorageBackend {
    * ```
    */
   constructor(options: S3StorageOptions) {
+    showOnly(this, "S3Storage", () => ({ name: this.name, endpoint: this.endpointText }));
     this.options = options;
     this.name = options.section;
     this.endpointText = options.endpoint ?? `AWS S3 (region ${options.region})`;

@@ -1,7 +1,7 @@
 /**
  * A job's call statuses as stored: one `status.json` per call (serverless workers write them),
- * or batches of status records (`statuses/<batchId>.gz`: gzip of one `status.json` text per
- * line), which the localhost backend writes from the statuses its workers report over IPC, so a
+ * or batches of status records (`statuses/<batchId>.gz`: one `status.json` text per line, gzipped
+ * when the batch is not small), which the localhost backend writes from the statuses its workers report over IPC, so a
  * million calls leave a few hundred objects instead of a million. Readers (`tswren logs`, the
  * storage monitor, reducers, returned futures) see both through these functions.
  */
@@ -32,17 +32,25 @@ function ofJob(job: JobLocation, status: CallStatus): boolean {
   return job.jobNonce === undefined || status.jobNonce === job.jobNonce;
 }
 
-/** Encode statuses as one batch object (gzip level 1 of newline-separated `status.json` texts). */
+/** Batches of fewer statuses are stored as plain text (starting a gzip stream costs more than it saves). */
+const GZIP_FROM_RECORDS = 32;
+
+/**
+ * Encode statuses as one batch object: newline-separated `status.json` texts, gzipped (level 1)
+ * from {@link GZIP_FROM_RECORDS} records on.
+ */
 export async function encodeStatusBatch(statuses: readonly CallStatus[]): Promise<Buffer> {
-  return gzipAsync(statuses.map(encodeStatus).join("\n"), { level: 1 });
+  const text = statuses.map(encodeStatus).join("\n");
+  return statuses.length < GZIP_FROM_RECORDS ? Buffer.from(text, "utf8") : gzipAsync(text, { level: 1 });
 }
 
 /**
- * Decode a batch object. Only data is read from it: nothing in it is ever evaluated.
+ * Decode a batch object (gzip or plain text). Only data is read from it: nothing in it is ever evaluated.
  * @throws TswrenError `TSWREN_PROTOCOL` when a record is not a status of this protocol
  */
 export async function decodeStatusBatch(bytes: Uint8Array): Promise<CallStatus[]> {
-  const text = (await gunzipAsync(bytes)).toString("utf8");
+  const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b; // a status text starts with "{"
+  const text = (gzipped ? await gunzipAsync(bytes) : Buffer.from(bytes)).toString("utf8");
   return text === "" ? [] : text.split("\n").map(decodeStatus);
 }
 

@@ -30,6 +30,7 @@ import { ASYNC_PAYLOAD_LIMIT_BYTES, EVENT_SIGNATURE_TTL_MS, stagedPayloadKey, ty
 import { LambdaFunctions } from "./functions.js";
 import { classifyLambdaError, lambdaError } from "./lambda-errors.js";
 import { lambdaSettings, type LambdaSettings } from "./settings.js";
+import { showOnly } from "../../security/opaque.js";
 
 export { LambdaFunctions } from "./functions.js";
 export { functionName, lambdaSettings } from "./settings.js";
@@ -78,6 +79,7 @@ export class AwsLambdaCompute implements ComputeBackend {
    * @throws TswrenError `TSWREN_CONFIG_BAD_VALUE` for malformed tags
    */
   constructor(config: ConfigSection<"aws_lambda">, options: AwsLambdaComputeOptions = {}) {
+    showOnly(this, "AwsLambdaCompute", () => ({ backend: this.name, describe: this.describe() }));
     this.settings = lambdaSettings(config);
     this.callsPerInvocation = this.settings.chunksize;
     this.clients = lambdaClients(this.settings);

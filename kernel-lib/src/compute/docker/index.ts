@@ -15,6 +15,7 @@ import { checkEngine, checkImage } from "./docker-cli.js";
 import { DockerPool, type PoolFigures } from "./pool.js";
 import { CLIENT, ensureReaper, sweepLeftovers } from "./reaper.js";
 import { dockerSettings, MIN_MEMORY_MB, type DockerSettings } from "./settings.js";
+import { showOnly } from "../../security/opaque.js";
 
 /** Calls run in local Docker containers. */
 export class DockerCompute implements ComputeBackend {
@@ -35,6 +36,7 @@ export class DockerCompute implements ComputeBackend {
   private closed = false;
 
   private constructor(settings: DockerSettings, engineVersion: string) {
+    showOnly(this, "DockerCompute", () => ({ backend: this.name, describe: this.describe() }));
     this.settings = settings;
     this.engineVersion = engineVersion;
     this.pool = new DockerPool(settings, CLIENT, path.dirname(runtimeFile("docker-worker.mjs")));

@@ -9,6 +9,7 @@ import type { ConfigSection } from "../../config/types.js";
 import type { ComputeBackend, ComputeCapabilities, ComputeEvent, InvokeReceipt } from "../backend.js";
 import { WorkerPool } from "./pool.js";
 import { runtimeFile } from "../runtime-files.js";
+import { showOnly } from "../../security/opaque.js";
 
 /** The keys of config section `localhost` the pool reads. */
 export type LocalhostComputeConfig = Pick<ConfigSection<"localhost">, "worker_processes">;
@@ -48,6 +49,7 @@ export class LocalhostCompute implements ComputeBackend {
 
   /** @param config - the loaded `localhost` section */
   constructor(config: LocalhostComputeConfig) {
+    showOnly(this, "LocalhostCompute", () => ({ backend: this.name, describe: this.describe() }));
     this.workers = config.worker_processes;
     let shared = pools.get(this.workers);
     if (shared === undefined) {

@@ -27,6 +27,7 @@ import type { WhiskConnection } from "./whisk-client.js";
 import { classifyWhiskError, whiskError } from "./whisk-errors.js";
 import { DeploymentKey } from "../../security/key-store.js";
 import { signPayload } from "../../security/signing.js";
+import { showOnly } from "../../security/opaque.js";
 
 export { RuntimeActions } from "./runtime-actions.js";
 export type { DeployedRuntime } from "./runtime-actions.js";
@@ -102,6 +103,7 @@ export class OpenWhiskCompute implements ComputeBackend {
    * @throws TswrenError `TSWREN_COMPUTE_CREDENTIALS` without credentials
    */
   constructor(whisk: WhiskConfig, options: OpenWhiskComputeOptions = {}) {
+    showOnly(this, "OpenWhiskCompute", () => ({ backend: this.name, describe: this.describe() }));
     this.settings = whiskSettings(whisk);
     this.name = this.settings.section;
     this.callsPerInvocation = this.settings.chunksize;

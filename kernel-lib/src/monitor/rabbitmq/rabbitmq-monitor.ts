@@ -15,6 +15,7 @@ import { ReportOnce } from "../report-once.js";
 import type { Monitor } from "../monitor.js";
 import { DEFAULT_POLL, StoragePollMonitor, type PollOptions, type PollSink, type WatchedCall } from "../storage-poll.js";
 import { checkAmqpUrl, connectBroker, keepProcessAlive, queueName } from "./broker.js";
+import { showOnly } from "../../security/opaque.js";
 
 /** Cadence of the storage fallback: it only looks at overdue calls until the broker is lost. */
 const FALLBACK_POLL: PollOptions = { minIntervalMs: 250, maxIntervalMs: DEFAULT_POLL.maxIntervalMs };
@@ -51,6 +52,7 @@ export class RabbitMonitor implements Monitor {
     storage: StorageBackend,
     ref: StorageRef,
   ) {
+    showOnly(this, "RabbitMonitor", () => ({ executorId: this.executorId, queue: this.target.queue, degraded: this.brokerLost, counts: { ...this.counts } }));
     this.fallback = new StoragePollMonitor(storage, ref, executorId, this.fallbackSink(), FALLBACK_POLL);
     model.on("error", () => undefined); // followed by "close"
     model.on("close", () => { this.onBrokerLost(); });
