@@ -1,10 +1,11 @@
 /**
  * Test helpers for compute backends driven directly (without an executor): a real job built by
- * {@link buildJob} on localhost storage, and waiting for the calls' `status.json` objects the
- * runtime writes, as the storage monitor would.
+ * {@link buildJob} on localhost storage, and waiting for the calls' statuses the runtime writes
+ * (`status.json` objects or status batches), as the storage monitor would.
  */
 import type { CallStatus } from "../../kernel-lib/src/protocol.js";
 import * as keys from "../../kernel-lib/src/storage/keys.js";
+import { readJobStatuses } from "../../kernel-lib/src/storage/status-records.js";
 import { buildJob, localStorageRef, type TestJob } from "./payloads.js";
 
 const BUCKET = "tswren-data";
@@ -26,21 +27,21 @@ function jobListing(job: TestJob): Promise<string[]> {
 }
 
 /**
- * Wait until every call of the payload has a `status.json`, then return the statuses in call order.
+ * Wait until every call of the payload has a status (its `status.json`, or a record in the job's
+ * status batches, as localhost worker pools write them), then return the statuses in call order.
  * @throws Error after `timeoutMs`, naming the calls still missing
  */
 export async function waitForStatuses(job: TestJob, timeoutMs = 30_000): Promise<CallStatus[]> {
-  const { payload, ref } = job;
+  const { payload, ref, storage } = job;
   const deadline = Date.now() + timeoutMs;
-  const wanted = payload.calls.map((c) => keys.statusKey(ref.prefix, payload.executorId, payload.jobId, c.callId));
+  const location = { bucket: ref.bucket, prefix: ref.prefix, executorId: payload.executorId, jobId: payload.jobId };
   for (;;) {
-    const present = new Set(await jobListing(job));
-    const missing = wanted.filter((k) => !present.has(k));
-    if (missing.length === 0) break;
+    const found = await readJobStatuses(storage, location);
+    const missing = payload.calls.filter((c) => !found.has(c.callId)).map((c) => keys.statusKey(ref.prefix, payload.executorId, payload.jobId, c.callId));
+    if (missing.length === 0) return payload.calls.map((c) => found.get(c.callId) as CallStatus);
     if (Date.now() > deadline) throw new Error(`no status after ${timeoutMs} ms for ${missing.length} calls, e.g. ${missing[0] ?? ""}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return Promise.all(payload.calls.map((c) => job.status(c.callId)));
 }
 
 /** Keys of the job's `start` markers present now. */
