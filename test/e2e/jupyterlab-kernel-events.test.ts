@@ -103,7 +103,7 @@ describe("notebook events in a real JupyterLab", () => {
     } finally {
       await closeNotebook(lab!, page, "remote-error.ipynb");
     }
-  }, 120_000);
+  }, 300_000);
 
   it("an interrupt cancels the job the cell waits on: its bar turns grey, cancelled (n)", async () => {
     const page = await openNotebook(lab!, "cancel.ipynb", { height: 1000 });
@@ -120,7 +120,7 @@ describe("notebook events in a real JupyterLab", () => {
     } finally {
       await closeNotebook(lab!, page, "cancel.ipynb");
     }
-  }, 120_000);
+  }, 300_000);
 
   it("a restart marks the running job's bar stopped, in the page and in the saved notebook", async () => {
     const page = await openNotebook(lab!, "restart.ipynb", { height: 1000 });
@@ -140,7 +140,7 @@ describe("notebook events in a real JupyterLab", () => {
     } finally {
       await closeNotebook(lab!, page, "restart.ipynb");
     }
-  }, 120_000);
+  }, 300_000);
 
   it("a kernel death (SIGKILL, restarted by the server) marks the bar stopped: kernel died and was restarted", async () => {
     const page = await openNotebook(lab!, "kernel-death.ipynb", { height: 1000 });
@@ -163,5 +163,5 @@ describe("notebook events in a real JupyterLab", () => {
     } finally {
       await closeNotebook(lab!, page, "kernel-death.ipynb");
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -84,10 +84,11 @@ export async function sessionOf(lab: Lab, name: string): Promise<{ kernel: { id:
 
 /** Resolves once the server says the notebook's kernel is idle (it has started and answered). */
 export async function kernelIdle(lab: Lab, name: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
+  // A restarted tslab kernel compiles its prelude first: minutes on a loaded CI machine.
+  const deadline = Date.now() + 180_000;
   for (;;) {
     if ((await sessionOf(lab, name))?.kernel?.execution_state === "idle") return;
-    if (Date.now() > deadline) throw new Error(`the kernel of ${name} was not idle within 90 s\n${lab.server.output()}`);
+    if (Date.now() > deadline) throw new Error(`the kernel of ${name} was not idle within 180 s\n${lab.server.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
